@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Struct flavors for kernel layouts that changed between the kernels oomtrace runs on.
+ * Each reader picks its layout with bpf_core_field_exists at load time. */
+#ifndef OOMTRACE_CORE_FIXES_BPF_H
+#define OOMTRACE_CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+
+/* folio->flags became memdesc_flags_t { unsigned long f; } in 6.18
+ * ("mm: introduce memdesc_flags_t", Matthew Wilcox, 2025); before it was unsigned long. */
+struct memdesc_flags_t___v618 {
+	unsigned long f;
+} __attribute__((preserve_access_index));
+
+struct folio___v618 {
+	struct memdesc_flags_t___v618 flags;
+} __attribute__((preserve_access_index));
+
+struct folio___pre618 {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+/* The order of a large folio moved from folio->_folio_order (5.16) to the low byte of
+ * folio->_flags_1 (6.6, "mm: free up a word in the first tail page", commit ebc1baf5c9b4). */
+struct folio___pre66 {
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+
+/* mm->rss_stat became an array of percpu_counter in 6.2 (commit f1a7941243c1,
+ * "mm: convert mm's rss stats into percpu_counter"); before, atomic counters. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long folio__flags(struct folio *folio)
+{
+	if (bpf_core_field_exists(((struct folio___v618 *)folio)->flags.f))
+		return BPF_CORE_READ((struct folio___v618 *)folio, flags.f);
+	return BPF_CORE_READ((struct folio___pre618 *)folio, flags);
+}
+
+static __always_inline bool folio__test_flag(unsigned long flags, int bit)
+{
+	return (flags >> bit) & 1;
+}
+
+/* folio_nr_pages(): 1 << order, where only a head folio has an order. */
+static __always_inline __u64 folio__nr_pages(struct folio *folio, unsigned long flags)
+{
+	unsigned int order;
+
+	if (!folio__test_flag(flags, bpf_core_enum_value(enum pageflags, PG_head)))
+		return 1;
+	if (bpf_core_field_exists(folio->_flags_1))
+		order = BPF_CORE_READ(folio, _flags_1) & 0xff;
+	else
+		order = BPF_CORE_READ((struct folio___pre66 *)folio, _folio_order);
+	return 1ULL << (order & 31);
+}
+
+/* get_mm_counter() without the per-CPU sum: the same approximation mark_victim prints. */
+static __always_inline __s64 mm__counter(struct mm_struct *mm, int member)
+{
+	struct mm_struct___pre62 *old = (void *)mm;
+	__s64 value = 0;
+	void *addr;
+
+	if (member < 0 || member > 3)
+		return 0;
+	/* The index is a CO-RE relocated enum value, so address the element by hand. */
+	if (bpf_core_field_exists(old->rss_stat.count))
+		addr = (void *)mm + bpf_core_field_offset(old->rss_stat.count) +
+		       member * sizeof(atomic_long_t);
+	else
+		addr = (void *)mm + bpf_core_field_offset(mm->rss_stat) +
+		       member * bpf_core_type_size(struct percpu_counter) +
+		       bpf_core_field_offset(struct percpu_counter, count);
+	bpf_probe_read_kernel(&value, sizeof(value), addr);
+	return value > 0 ? value : 0;
+}
+
+#endif /* OOMTRACE_CORE_FIXES_BPF_H */

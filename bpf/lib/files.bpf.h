@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Resident pages per (memcg, file, charger), and the file's name on first sight. */
+#ifndef OOMTRACE_FILES_BPF_H
+#define OOMTRACE_FILES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include "lib/maps.bpf.h"
+
+#define HUGETLBFS_MAGIC 0x958458f6
+
+/* Send the inode's dentry names, leaf first. No alias means unlinked or never looked up;
+ * userspace then names it by its mount and the "(deleted)" conventions. */
+static __always_inline void files__emit_name(struct inode *inode, __u32 dev, __u64 ino)
+{
+	struct oomtrace_name_event *event;
+	struct hlist_node *alias;
+	struct dentry *dentry;
+	__u32 depth = 0;
+
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		counter__inc(OOMTRACE_COUNTER_RINGBUF_DROPS);
+		return;
+	}
+	event->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	event->hdr.type = OOMTRACE_EVENT_FILE_NAME;
+	event->hdr.size = sizeof(*event);
+	event->ino = ino;
+	event->dev = dev;
+	event->unlinked = BPF_CORE_READ(inode, i_nlink) == 0;
+	event->truncated = 1;
+
+	alias = BPF_CORE_READ(inode, i_dentry.first);
+	dentry = alias ? container_of(alias, struct dentry, d_u.d_alias) : NULL;
+	for (int i = 0; i < OOMTRACE_NAME_DEPTH && dentry; i++) {
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+
+		if (parent == dentry) { /* the filesystem root: its name is "/" */
+			event->truncated = 0;
+			break;
+		}
+		bpf_probe_read_kernel_str(event->names[i], OOMTRACE_NAME_COMPONENT_LEN,
+					  BPF_CORE_READ(dentry, d_name.name));
+		depth = i + 1;
+		dentry = parent;
+	}
+	if (!alias)
+		event->truncated = 0;
+	event->depth = depth;
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* Add `pages` (negative for removals) to the file's entry for `tgid`. */
+static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, __u32 tgid,
+					  __s64 pages, __u32 kind)
+{
+	struct oomtrace_file_key key = {
+		.memcg_id = memcg_id,
+		.ino = BPF_CORE_READ(inode, i_ino),
+		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+		.tgid = tgid,
+	};
+	struct oomtrace_file_value *value, init = { .pages = pages, .kind = kind };
+
+	value = bpf_map_lookup_elem(&files, &key);
+	if (value) {
+		__sync_fetch_and_add(&value->pages, pages);
+		return;
+	}
+	if (tgid)
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+	if (bpf_map_update_elem(&files, &key, &init, BPF_NOEXIST) == 0) {
+		counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
+		if (tgid)
+			files__emit_name(inode, key.dev, key.ino);
+	} else {
+		/* Another CPU created it first. */
+		value = bpf_map_lookup_elem(&files, &key);
+		if (value)
+			__sync_fetch_and_add(&value->pages, pages);
+		else
+			counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
+	}
+}
+
+static __always_inline struct inode *folio__inode(struct folio *folio)
+{
+	struct address_space *mapping = BPF_CORE_READ(folio, mapping);
+
+	/* Anon and movable folios tag the low bits of ->mapping. */
+	if (!mapping || ((unsigned long)mapping & 3))
+		return NULL;
+	return BPF_CORE_READ(mapping, host);
+}
+
+#endif /* OOMTRACE_FILES_BPF_H */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one header shared by the BPF programs (bpf/) and the C++ loader (user/).
+ * Plain C with fixed-width types only, widest fields first, explicit padding,
+ * no bitfields. user/abi.hpp locks every layout with static_assert.
+ */
+#ifndef OOMTRACE_OOMTRACE_H
+#define OOMTRACE_OOMTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define OOMTRACE_COMM_LEN 16
+/* Dentry components carried by one name event, and the bytes kept of each. */
+#define OOMTRACE_NAME_DEPTH 10
+#define OOMTRACE_NAME_COMPONENT_LEN 64
+/* How far the victim's memcg is walked up to find the OOM domain. */
+#define OOMTRACE_MAX_CGROUP_DEPTH 16
+
+enum oomtrace_event_type {
+	OOMTRACE_EVENT_VICTIM = 1,
+	OOMTRACE_EVENT_FILE_NAME = 2,
+};
+
+/* How the BPF side found the cgroup whose limit was hit. */
+enum oomtrace_domain_method {
+	OOMTRACE_DOMAIN_NONE = 0,	 /* no limited ancestor: global OOM */
+	OOMTRACE_DOMAIN_OOM_EVENT = 1,	 /* memory_events_local[MEMCG_OOM] moved */
+	OOMTRACE_DOMAIN_RECENT = 2,	 /* same OOM as the previous victim (group kill) */
+	OOMTRACE_DOMAIN_AT_LIMIT = 3,	 /* usage within slack of the limit */
+	OOMTRACE_DOMAIN_KPROBE = 4,	 /* oom_control->memcg, from a function hook */
+};
+
+/* Slots of the per-(memcg, tgid) charge counters, in pages. */
+enum oomtrace_charge_slot {
+	OOMTRACE_SLOT_ANON = 0,
+	OOMTRACE_SLOT_FILE,
+	OOMTRACE_SLOT_SHMEM,
+	OOMTRACE_SLOT_FILE_DIRTY,
+	OOMTRACE_SLOT_WRITEBACK,
+	OOMTRACE_SLOT_FILE_MAPPED,
+	OOMTRACE_SLOT_KERNEL,
+	OOMTRACE_SLOT_COUNT,
+};
+
+/* Kinds of resident object in the file map. */
+enum oomtrace_object_kind {
+	OOMTRACE_OBJECT_FILE = 0,  /* page cache of a regular file */
+	OOMTRACE_OBJECT_SHMEM = 1, /* tmpfs, /dev/shm, memfd, SysV, shared anon */
+};
+
+/* Global drop and eviction counters, indexes into the `counters` array map. */
+enum oomtrace_counter {
+	OOMTRACE_COUNTER_RINGBUF_DROPS = 0, /* events lost: ring buffer full */
+	OOMTRACE_COUNTER_FILE_INSERTS,	    /* file entries created (evictions = inserts - live) */
+	OOMTRACE_COUNTER_FILE_INSERT_FAILS, /* file entries that could not be created */
+	OOMTRACE_COUNTER_CHARGE_INSERTS,    /* charge entries created */
+	OOMTRACE_COUNTER_CHARGE_INSERT_FAILS,
+	OOMTRACE_COUNTER_SHMEM_REINSERTS,   /* LRU re-insertions of a folio already counted */
+	OOMTRACE_COUNTER_COUNT,
+};
+
+struct oomtrace_event_header {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u32 type;  /* enum oomtrace_event_type */
+	__u32 size;  /* of the whole event */
+};
+
+/* One per oom:mark_victim (once per task, so once per member of a group kill). */
+struct oomtrace_victim_event {
+	struct oomtrace_event_header hdr;
+	__u64 victim_memcg_id;	 /* cgroup id (= inode of the cgroup dir) */
+	__u64 oom_memcg_id;	 /* the cgroup whose limit was hit; 0 for global */
+	__u64 oom_usage_bytes;	 /* its page_counter usage at mark_victim */
+	__u64 oom_limit_bytes;	 /* its page_counter max */
+	__u64 anon_rss_bytes;
+	__u64 file_rss_bytes;
+	__u64 shmem_rss_bytes;
+	__u64 total_vm_bytes;
+	__u32 victim_pid;	 /* thread id */
+	__u32 victim_tgid;
+	__u32 trigger_pid;	 /* current: the task running out_of_memory() */
+	__u32 trigger_tgid;
+	__s32 oom_score_adj;
+	__u32 domain_method;	 /* enum oomtrace_domain_method */
+	__u32 has_task;		 /* 0: the pid-only mark_victim shape, rest from /proc */
+	__u32 has_domain_pages;	 /* domain_pages was filled */
+	char victim_comm[OOMTRACE_COMM_LEN];
+	char trigger_comm[OOMTRACE_COMM_LEN];
+	/* The OOM domain's charge counters (pages since tracing started) at this instant: the
+	 * victims' exit changes them within microseconds, before userspace can look. */
+	__s64 domain_pages[OOMTRACE_SLOT_COUNT];
+};
+
+/* Sent once when a (memcg, dev, ino, tgid) entry is created: the inode's dentry names,
+ * leaf first, relative to the root of its filesystem. */
+struct oomtrace_name_event {
+	struct oomtrace_event_header hdr;
+	__u64 ino;
+	__u32 dev;	  /* kernel dev_t: major << 20 | minor */
+	__u32 depth;	  /* components filled in `names` */
+	__u32 unlinked;	  /* i_nlink == 0 */
+	__u32 truncated;  /* the walk stopped before the filesystem root */
+	char names[OOMTRACE_NAME_DEPTH][OOMTRACE_NAME_COMPONENT_LEN];
+};
+
+/* Resident pages per file and per charging process. Deletes and reclaim happen in other
+ * tasks, so they are booked to tgid 0 of the same file; userspace splits what is resident
+ * between the chargers in proportion to what each brought in. */
+struct oomtrace_file_key {
+	__u64 memcg_id;
+	__u64 ino;
+	__u32 dev;
+	__u32 tgid; /* 0: removals */
+};
+
+struct oomtrace_file_value {
+	__s64 pages;
+	__u32 kind; /* enum oomtrace_object_kind */
+	__u32 pad;
+	char comm[OOMTRACE_COMM_LEN];
+};
+
+/* Per-(memcg, tgid) charge counters from the memcg tracepoints or the stat function hooks.
+ * tgid 0 collects what kernel threads changed (reclaim, the OOM reaper). */
+struct oomtrace_charge_key {
+	__u64 memcg_id;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct oomtrace_charge_value {
+	__s64 pages[OOMTRACE_SLOT_COUNT];
+	char comm[OOMTRACE_COMM_LEN];
+};
+
+/* The same counters per memcg (all tasks), keyed by memcg id. */
+struct oomtrace_memcg_totals {
+	__s64 pages[OOMTRACE_SLOT_COUNT];
+};
+
+#endif /* OOMTRACE_OOMTRACE_H */

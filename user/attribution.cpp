@@ -1,0 +1,127 @@
+#include "attribution.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "names.hpp"
+
+namespace oomtrace {
+namespace {
+
+struct FileTotals {
+  std::int64_t pages = 0;  // adds minus removals, every charger
+  std::uint32_t kind = OOMTRACE_OBJECT_FILE;
+  std::map<std::uint32_t, std::int64_t> added;  // per charging tgid
+  std::map<std::uint32_t, std::string> comms;
+};
+
+std::string comm_of(const char (&comm)[OOMTRACE_COMM_LEN]) {
+  return std::string(comm, strnlen(comm, OOMTRACE_COMM_LEN));
+}
+
+}  // namespace
+
+Attribution attribute(const AttributionInput& input) {
+  std::map<std::pair<std::uint32_t, std::uint64_t>, FileTotals> by_file;
+  for (const FileRecord& record : input.files) {
+    if (!input.memcg_ids.contains(record.key.memcg_id)) continue;
+    auto& totals = by_file[{record.key.dev, record.key.ino}];
+    totals.pages += record.value.pages;
+    totals.kind = record.value.kind;
+    if (record.key.tgid != 0 && record.value.pages > 0) {
+      totals.added[record.key.tgid] += record.value.pages;
+      totals.comms.emplace(record.key.tgid, comm_of(record.value.comm));
+    }
+  }
+
+  Attribution result;
+  std::map<std::uint32_t, ProcessEntry> processes;
+  for (const auto& [id, totals] : by_file) {
+    if (totals.pages <= 0) continue;
+    const auto resident = static_cast<std::uint64_t>(totals.pages) * input.page_size;
+    const bool shmem = totals.kind == OOMTRACE_OBJECT_SHMEM;
+    FileEntry entry;
+    entry.name = input.name_of ? input.name_of(id.first, id.second)
+                               : anonymous_name(id.first, id.second);
+    entry.dev = dev_string(id.first);
+    entry.ino = id.second;
+    entry.kind = shmem ? "shmem" : "file";
+    entry.resident_bytes = resident;
+
+    // What is still resident is split between the chargers in proportion to what each
+    // brought in: removals (reclaim, truncate) run in other tasks and name no charger.
+    std::int64_t added_total = 0;
+    for (const auto& [tgid, pages] : totals.added) added_total += pages;
+    for (const auto& [tgid, pages] : totals.added) {
+      const auto bytes = static_cast<std::uint64_t>(
+          static_cast<long double>(resident) * static_cast<long double>(pages) /
+          static_cast<long double>(added_total));
+      const std::string& comm = totals.comms.at(tgid);
+      entry.chargers.push_back({tgid, comm, bytes});
+      auto& process = processes[tgid];
+      process.pid = tgid;
+      process.comm = comm;
+      (shmem ? process.shmem_bytes : process.file_bytes) += bytes;
+    }
+    std::ranges::sort(entry.chargers, std::greater{}, &Charger::bytes);
+    (shmem ? result.tracked_shmem_bytes : result.tracked_file_bytes) += resident;
+    result.files.push_back(std::move(entry));
+  }
+
+  for (const ChargeRecord& record : input.charges) {
+    if (record.key.tgid == 0 || !input.memcg_ids.contains(record.key.memcg_id)) continue;
+    const std::int64_t anon = record.value.pages[OOMTRACE_SLOT_ANON];
+    auto& process = processes[record.key.tgid];
+    process.pid = record.key.tgid;
+    if (process.comm.empty()) process.comm = comm_of(record.value.comm);
+    if (anon > 0) process.anon_bytes += static_cast<std::uint64_t>(anon) * input.page_size;
+  }
+  for (const auto& [pid, anon] : input.victim_anon_bytes) {
+    auto it = processes.find(pid);
+    if (it != processes.end()) it->second.anon_bytes = std::max(it->second.anon_bytes, anon);
+  }
+
+  for (auto& [pid, process] : processes) {
+    if (process.anon_bytes + process.file_bytes + process.shmem_bytes == 0) continue;
+    process.exited = input.is_alive ? !input.is_alive(pid) : false;
+    result.processes.push_back(process);
+  }
+  const auto total = [](const ProcessEntry& p) { return p.anon_bytes + p.file_bytes + p.shmem_bytes; };
+  std::ranges::sort(result.processes, std::greater{}, total);
+  std::ranges::sort(result.files, [](const FileEntry& a, const FileEntry& b) {
+    return std::tie(b.resident_bytes, a.name) < std::tie(a.resident_bytes, b.name);
+  });
+  return result;
+}
+
+MemoryStat stat_at_kill(const MemoryStat& now, const oomtrace_memcg_totals& at_kill,
+                        const oomtrace_memcg_totals& at_read, std::uint64_t page_size) {
+  MemoryStat stat = now;
+  const auto shift = [&](std::uint64_t& bytes, int slot) {
+    const std::int64_t delta = (at_kill.pages[slot] - at_read.pages[slot]) * static_cast<std::int64_t>(page_size);
+    const std::int64_t moved = static_cast<std::int64_t>(bytes) + delta;
+    bytes = moved > 0 ? static_cast<std::uint64_t>(moved) : 0;
+  };
+  shift(stat.anon_bytes, OOMTRACE_SLOT_ANON);
+  shift(stat.file_bytes, OOMTRACE_SLOT_FILE);
+  shift(stat.shmem_bytes, OOMTRACE_SLOT_SHMEM);
+  shift(stat.file_dirty_bytes, OOMTRACE_SLOT_FILE_DIRTY);
+  shift(stat.file_writeback_bytes, OOMTRACE_SLOT_WRITEBACK);
+  shift(stat.kernel_bytes, OOMTRACE_SLOT_KERNEL);
+  return stat;
+}
+
+Untracked untracked_memory(const MemoryStat& stat, const Attribution& attribution) {
+  const std::uint64_t page_cache =
+      stat.file_bytes > stat.shmem_bytes ? stat.file_bytes - stat.shmem_bytes : 0;
+  Untracked untracked;
+  untracked.file_bytes = page_cache > attribution.tracked_file_bytes
+                             ? page_cache - attribution.tracked_file_bytes
+                             : 0;
+  untracked.shmem_bytes = stat.shmem_bytes > attribution.tracked_shmem_bytes
+                              ? stat.shmem_bytes - attribution.tracked_shmem_bytes
+                              : 0;
+  return untracked;
+}
+
+}  // namespace oomtrace

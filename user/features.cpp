@@ -1,0 +1,216 @@
+#include "features.hpp"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "bpf_handles.hpp"
+#include "log.hpp"
+#include "oomtrace_probes.skel.h"
+#include "tracer.hpp"
+
+namespace oomtrace {
+namespace {
+
+constexpr long kBpfFsMagic = 0xcafe4a11;
+constexpr long kTraceFsMagic = 0x74726163;
+
+// The tracer's programs, in the order doctor lists them. mark_victim has two programs, one
+// per shape; probe_hook() picks the one that matches this kernel.
+constexpr std::array kHooks{
+    HookSpec{"handle_mark_victim", "oom", "mark_victim", "OOM victims and the cgroup whose limit was hit",
+             true},
+    HookSpec{"handle_filemap_add", "filemap", "mm_filemap_add_to_page_cache", "page cache per file", false},
+    HookSpec{"handle_filemap_delete", "filemap", "mm_filemap_delete_from_page_cache",
+             "page cache and shmem removals", false},
+    HookSpec{"handle_lru_insertion", "pagemap", "mm_lru_insertion", "shmem per object", false},
+    HookSpec{"handle_mod_memcg_lruvec_state", "memcg", "mod_memcg_lruvec_state",
+             "per-cgroup and per-process anon, file and shmem counters", false},
+    HookSpec{"handle_mod_memcg_state", "memcg", "mod_memcg_state", "per-cgroup kernel memory counter",
+             false},
+};
+
+// Loads and attaches one program of the probes object, with every other one left out.
+Check probe_program(const char* name, const char* what) {
+  auto skel = Skeleton<oomtrace_probes>::open();
+  if (!skel) return {false, skel.error().message};
+  bpf_program* wanted = nullptr;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, (*skel)->obj) {
+    bool match = std::string_view(bpf_program__name(program)) == name;
+    bpf_program__set_autoload(program, match);
+    if (match) wanted = program;
+  }
+  if (!wanted) return {false, fmt::format("no probe program {}", name)};
+  LibbpfQuiet quiet;
+  if (auto loaded = skel->load(); !loaded)
+    return {false, fmt::format("{} programs are refused by this kernel: {}", what,
+                               errno_text(errno))};
+  if (bpf_link* link = bpf_program__attach(wanted); link) {
+    bpf_link__destroy(link);
+    return {true, fmt::format("{} loads and attaches", what)};
+  }
+  return {false, fmt::format("{} programs load but cannot attach: {}", what, errno_text(errno))};
+}
+
+Check mount_check(const char* path, long magic, const char* fstype, const char* source) {
+  struct statfs st {};
+  if (::statfs(path, &st) == 0 && st.f_type == magic) return {true, fmt::format("{} mounted", path)};
+  if (::mount(source, path, fstype, 0, nullptr) == 0)
+    return {true, fmt::format("{} was not mounted: mounted it now", path)};
+  return {false, fmt::format("{} not mounted and mounting failed ({}): mount -t {} {} {}", path,
+                             errno_text(errno), fstype, source, path)};
+}
+
+bool has_capability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  std::array<__user_cap_data_struct, 2> data{};
+  if (::syscall(SYS_capget, &header, data.data()) != 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+}  // namespace
+
+std::string_view feature_name(Feature feature) {
+  switch (feature) {
+    case Feature::btf: return "btf";
+    case Feature::privileges: return "privileges";
+    case Feature::bpffs: return "bpffs";
+    case Feature::tracefs: return "tracefs";
+    case Feature::ringbuf: return "ringbuf";
+    case Feature::tp_btf: return "tp_btf";
+    case Feature::raw_tp: return "raw_tp";
+    case Feature::fentry: return "fentry";
+    case Feature::kprobe: return "kprobe";
+  }
+  return "?";
+}
+
+std::string_view tier_name(Tier tier) {
+  switch (tier) {
+    case Tier::tracepoint: return "tracepoint";
+    case Tier::kprobe: return "kprobe";
+    case Tier::fentry: return "fentry";
+  }
+  return "?";
+}
+
+std::span<const HookSpec> tracer_hooks() { return kHooks; }
+
+Check KernelFeatures::probe(Feature feature) {
+  if (auto it = probes_.find(feature); it != probes_.end()) return it->second;
+  return probes_[feature] = run_probe(feature);
+}
+
+Check KernelFeatures::run_probe(Feature feature) {
+  switch (feature) {
+    case Feature::btf: {
+      if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        return {false, "no /sys/kernel/btf/vmlinux: the kernel needs CONFIG_DEBUG_INFO_BTF=y"};
+      Btf vmlinux(btf__load_vmlinux_btf());
+      if (!vmlinux) return {false, fmt::format("cannot parse vmlinux BTF: {}", errno_text(errno))};
+      return {true, "/sys/kernel/btf/vmlinux"};
+    }
+    case Feature::privileges: {
+      constexpr int kCapPerfmon = 38, kCapBpf = 39;
+      if (::geteuid() == 0 && has_capability(CAP_SYS_ADMIN)) return {true, "root"};
+      if (has_capability(CAP_SYS_ADMIN) && has_capability(kCapBpf) && has_capability(kCapPerfmon))
+        return {true, "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"};
+      return {false, "needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run with sudo"};
+    }
+    case Feature::bpffs: return mount_check("/sys/fs/bpf", kBpfFsMagic, "bpf", "bpf");
+    case Feature::tracefs:
+      return mount_check("/sys/kernel/tracing", kTraceFsMagic, "tracefs", "nodev");
+    case Feature::ringbuf:
+      if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1)
+        return {true, "BPF ring buffer maps are supported"};
+      return {false, "no BPF ring buffer: the kernel is older than 5.8"};
+    case Feature::tp_btf: return probe_program("probe_tp_btf", "tp_btf");
+    case Feature::raw_tp: return probe_program("probe_raw_tp", "raw_tp");
+    case Feature::fentry: return probe_program("probe_fentry", "fentry");
+    case Feature::kprobe: return probe_program("probe_kprobe", "kprobe");
+  }
+  return {false, "unknown feature"};
+}
+
+MarkVictimShape KernelFeatures::mark_victim_shape() {
+  if (mark_victim_shape_) return *mark_victim_shape_;
+  Btf vmlinux(btf__load_vmlinux_btf());
+  MarkVictimShape shape = MarkVictimShape::missing;
+  if (vmlinux) {
+    int id = btf__find_by_name_kind(vmlinux.get(), "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+    // typedef -> pointer -> func_proto(void *, ...): the first parameter is the tracepoint's data.
+    const btf_type* type = id > 0 ? btf__type_by_id(vmlinux.get(), id) : nullptr;
+    if (type) type = btf__type_by_id(vmlinux.get(), type->type);
+    if (type && btf_is_ptr(type)) type = btf__type_by_id(vmlinux.get(), type->type);
+    if (type && btf_is_func_proto(type))
+      shape = btf_vlen(type) >= 3 ? MarkVictimShape::task : MarkVictimShape::pid_only;
+  }
+  return *(mark_victim_shape_ = shape);
+}
+
+Check KernelFeatures::probe_hook(const HookSpec& hook) {
+  if (auto it = hooks_.find(hook.program); it != hooks_.end()) return it->second;
+  Check check;
+  Btf vmlinux(btf__load_vmlinux_btf());
+  auto typedef_name = fmt::format("btf_trace_{}", hook.tracepoint);
+  if (!vmlinux || btf__find_by_name_kind(vmlinux.get(), typedef_name.c_str(), BTF_KIND_TYPEDEF) < 0) {
+    check = {false, fmt::format("tracepoint {} is not in this kernel", hook.tracepoint)};
+  } else {
+    std::string program = hook.program;
+    if (program == "handle_mark_victim" && mark_victim_shape() == MarkVictimShape::pid_only)
+      program = "handle_mark_victim_pid";
+    auto loaded = probe_tracer_program(program);
+    check = loaded ? Check{true, fmt::format("{} loads and attaches", program)}
+                   : Check{false, loaded.error().message};
+  }
+  return hooks_[hook.program] = check;
+}
+
+Result<MemoryController> KernelFeatures::memory_controller() { return discover_memory_controller(); }
+
+TierChoice choose_tier(Features& features) {
+  TierChoice choice;
+  for (Feature required : {Feature::privileges, Feature::btf, Feature::ringbuf, Feature::tp_btf}) {
+    if (auto check = features.probe(required); !check.ok) {
+      choice.blocker = fmt::format("{}: {}", feature_name(required), check.detail);
+      return choice;
+    }
+  }
+  auto shape = features.mark_victim_shape();
+  for (const HookSpec& hook : tracer_hooks()) {
+    auto check = features.probe_hook(hook);
+    if (!check.ok) {
+      if (hook.required) {
+        choice.blocker = fmt::format("{}: {}", hook.tracepoint, check.detail);
+        return choice;
+      }
+      choice.notes.push_back(fmt::format("no {} ({}): {}", hook.purpose, hook.tracepoint,
+                                         check.detail));
+      continue;
+    }
+    std::string program = hook.program;
+    if (program == "handle_mark_victim" && shape == MarkVictimShape::pid_only) {
+      program = "handle_mark_victim_pid";
+      choice.notes.push_back(
+          "oom:mark_victim carries only the pid on this kernel: the victim is completed from "
+          "/proc");
+    }
+    choice.programs.push_back(program);
+  }
+  if (auto controller = features.memory_controller(); !controller) {
+    choice.blocker = controller.error().message;
+    return choice;
+  }
+  choice.can_trace = true;
+  choice.tier = Tier::tracepoint;
+  return choice;
+}
+
+}  // namespace oomtrace

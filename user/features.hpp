@@ -1,0 +1,79 @@
+// What the running kernel can do, probed by loading and attaching (never by version), and
+// the tier chosen from it. Features is an interface so tests can fake a kernel.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cgroup.hpp"
+#include "error.hpp"
+
+namespace oomtrace {
+
+enum class Feature { btf, privileges, bpffs, tracefs, ringbuf, tp_btf, raw_tp, fentry, kprobe };
+std::string_view feature_name(Feature feature);
+inline constexpr Feature all_features[] = {Feature::btf,     Feature::privileges, Feature::bpffs,
+                                           Feature::tracefs, Feature::ringbuf,    Feature::tp_btf,
+                                           Feature::raw_tp,  Feature::fentry,     Feature::kprobe};
+
+struct Check {
+  bool ok = false;
+  std::string detail;  // what was found, or why not (with the fix where there is one)
+};
+
+// One BPF program of the tracer and the kernel hook it needs.
+struct HookSpec {
+  const char* program;     // name in the skeleton
+  const char* group;       // tracepoint group, for display ("oom")
+  const char* tracepoint;  // btf_trace_<tracepoint> in vmlinux BTF
+  const char* purpose;
+  bool required;           // tracing cannot run without it
+};
+std::span<const HookSpec> tracer_hooks();
+
+// oom:mark_victim carries (int pid) up to 6.8 and (task_struct *, uid) from 6.9 on.
+enum class MarkVictimShape { missing, pid_only, task };
+
+class Features {
+ public:
+  virtual ~Features() = default;
+  virtual Check probe(Feature feature) = 0;
+  // The hook loads and attaches with its program.
+  virtual Check probe_hook(const HookSpec& hook) = 0;
+  virtual MarkVictimShape mark_victim_shape() = 0;
+  virtual Result<MemoryController> memory_controller() = 0;
+};
+
+// The real kernel. Results are cached; probes that mount (bpffs, tracefs) say so in detail.
+class KernelFeatures final : public Features {
+ public:
+  Check probe(Feature feature) override;
+  Check probe_hook(const HookSpec& hook) override;
+  MarkVictimShape mark_victim_shape() override;
+  Result<MemoryController> memory_controller() override;
+
+ private:
+  Check run_probe(Feature feature);
+  std::map<Feature, Check> probes_;
+  std::map<std::string, Check> hooks_;
+  std::optional<MarkVictimShape> mark_victim_shape_;
+};
+
+enum class Tier { tracepoint, kprobe, fentry };
+std::string_view tier_name(Tier tier);
+
+struct TierChoice {
+  bool can_trace = false;
+  Tier tier = Tier::tracepoint;
+  std::string blocker;             // when !can_trace: the reason and the fix, one line
+  std::vector<std::string> notes;  // what is degraded and why
+  std::vector<std::string> programs;  // the tracer programs to load
+};
+
+// Pure decision from probe results.
+TierChoice choose_tier(Features& features);
+
+}  // namespace oomtrace

@@ -1,0 +1,217 @@
+#include "tracer.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <spdlog/spdlog.h>
+
+#include "bpf_handles.hpp"
+#include "features.hpp"
+#include "log.hpp"
+#include "oomtrace_bpf.skel.h"
+
+namespace oomtrace {
+namespace {
+
+using TracerSkeleton = Skeleton<oomtrace_bpf>;
+
+// Copies an event out of the ring: the ring's memory is reused once the callback returns.
+template <typename Event>
+bool copy_event(const void* data, std::size_t size, Event& event) {
+  if (size < sizeof(Event)) return false;
+  std::memcpy(&event, data, sizeof(Event));
+  return true;
+}
+
+int on_ring_event(void* ctx, void* data, std::size_t size) noexcept {
+  auto* sink = static_cast<EventSink*>(ctx);
+  oomtrace_event_header header{};
+  if (!copy_event(data, size, header)) return 0;
+  try {
+    if (header.type == OOMTRACE_EVENT_VICTIM) {
+      oomtrace_victim_event event{};
+      if (copy_event(data, size, event)) sink->on_victim(event);
+    } else if (header.type == OOMTRACE_EVENT_FILE_NAME) {
+      oomtrace_name_event event{};
+      if (copy_event(data, size, event)) sink->on_name(event);
+    }
+  } catch (const std::exception& error) {
+    spdlog::error("event handling failed: {}", error.what());
+  }
+  return 0;  // never stop polling because of one event
+}
+
+void configure(TracerSkeleton& skel, const TracerOptions& options) {
+  long page = ::sysconf(_SC_PAGESIZE);
+  skel->rodata->filter_cgroups = !options.cgroup_roots.empty();
+  skel->rodata->page_size = static_cast<__u64>(page);
+  skel->rodata->page_counter_max = static_cast<__u64>(LONG_MAX / page);  // PAGE_COUNTER_MAX
+  bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes);
+  bpf_map__set_max_entries(skel->maps.files, options.max_files);
+  bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
+  bpf_map__set_max_entries(skel->maps.shmem_folios, options.max_shmem_folios);
+  bpf_map__set_max_entries(skel->maps.memcg_totals, options.max_cgroups);
+}
+
+// Leaves only `programs` to be loaded.
+void select_programs(TracerSkeleton& skel, const std::vector<std::string>& programs) {
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, skel->obj) {
+    std::string_view name = bpf_program__name(program);
+    bool wanted = std::ranges::find(programs, name) != programs.end();
+    bpf_program__set_autoload(program, wanted);
+  }
+}
+
+template <typename Key, typename Value, typename Record>
+std::vector<Record> dump_map(int fd) {
+  std::vector<Record> records;
+  Key key{}, next{};
+  Key* previous = nullptr;
+  while (bpf_map_get_next_key(fd, previous, &next) == 0) {
+    Record record{};
+    record.key = next;
+    if (bpf_map_lookup_elem(fd, &next, &record.value) == 0) records.push_back(record);
+    key = next;
+    previous = &key;
+  }
+  return records;
+}
+
+std::uint64_t fdinfo_memlock(int fd) {
+  std::ifstream in(fmt::format("/proc/self/fdinfo/{}", fd));
+  std::string field;
+  std::uint64_t value = 0;
+  while (in >> field) {
+    if (field == "memlock:") {
+      in >> value;
+      return value;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+struct Tracer::State {
+  TracerSkeleton skel;
+  std::vector<Link> links;
+  RingBuffer ring;
+};
+
+Tracer::Tracer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Tracer::~Tracer() = default;
+
+Result<std::unique_ptr<Tracer>> Tracer::start(const TierChoice& choice,
+                                              const TracerOptions& options, EventSink& sink) {
+  auto skel = TracerSkeleton::open();
+  if (!skel) return std::unexpected(skel.error());
+  configure(*skel, options);
+  select_programs(*skel, choice.programs);
+  if (auto loaded = skel->load(); !loaded) return std::unexpected(loaded.error());
+
+  auto state = std::make_unique<State>(State{std::move(*skel), {}, {}});
+  const auto& s = state->skel;
+  const __u8 yes = 1;
+  for (std::uint64_t root : options.cgroup_roots)
+    if (bpf_map_update_elem(bpf_map__fd(s->maps.traced_roots), &root, &yes, BPF_ANY) != 0)
+      return fail("cannot add cgroup {} to the filter: {}", root, errno_text(errno));
+
+  state->ring.reset(ring_buffer__new(bpf_map__fd(s->maps.events), on_ring_event, &sink, nullptr));
+  if (!state->ring) return fail("cannot open the ring buffer: {}", errno_text(errno));
+
+  auto tracer = std::unique_ptr<Tracer>(new Tracer(std::move(state)));
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, tracer->state_->skel->obj) {
+    if (!bpf_program__autoload(program)) continue;
+    auto link = attach_program(program);
+    if (!link) return std::unexpected(link.error());
+    tracer->state_->links.push_back(std::move(*link));
+    tracer->attached_.emplace_back(bpf_program__name(program));
+  }
+  spdlog::debug("attached: {}", fmt::join(tracer->attached_, ", "));
+  return tracer;
+}
+
+Result<void> Tracer::poll(int timeout_ms) {
+  int result = ring_buffer__poll(state_->ring.get(), timeout_ms);
+  if (result < 0 && result != -EINTR)
+    return fail("reading the ring buffer failed: {}", errno_text(result));
+  return {};
+}
+
+void Tracer::seed_oom_baseline(std::uint64_t cgroup_id) {
+  const __u64 zero = 0;
+  bpf_map_update_elem(bpf_map__fd(state_->skel->maps.oom_counts), &cgroup_id, &zero, BPF_ANY);
+}
+
+std::vector<FileRecord> Tracer::files() const {
+  return dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(
+      bpf_map__fd(state_->skel->maps.files));
+}
+
+std::vector<ChargeRecord> Tracer::charges() const {
+  return dump_map<oomtrace_charge_key, oomtrace_charge_value, ChargeRecord>(
+      bpf_map__fd(state_->skel->maps.charges));
+}
+
+std::optional<oomtrace_memcg_totals> Tracer::memcg_totals(std::uint64_t cgroup_id) const {
+  oomtrace_memcg_totals totals{};
+  if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.memcg_totals), &cgroup_id, &totals) != 0)
+    return std::nullopt;
+  return totals;
+}
+
+TracerCounters Tracer::counters() const {
+  int cpus = libbpf_num_possible_cpus();
+  std::vector<__u64> per_cpu(cpus > 0 ? static_cast<std::size_t>(cpus) : 1);
+  const auto sum = [&](__u32 index) {
+    std::uint64_t total = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.counters), &index, per_cpu.data()) == 0)
+      for (__u64 value : per_cpu) total += value;
+    return total;
+  };
+  TracerCounters counters;
+  counters.ringbuf_drops = sum(OOMTRACE_COUNTER_RINGBUF_DROPS);
+  counters.file_inserts = sum(OOMTRACE_COUNTER_FILE_INSERTS);
+  counters.file_insert_fails = sum(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
+  counters.charge_inserts = sum(OOMTRACE_COUNTER_CHARGE_INSERTS);
+  counters.charge_insert_fails = sum(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
+  counters.shmem_reinserts = sum(OOMTRACE_COUNTER_SHMEM_REINSERTS);
+  counters.file_entries = files().size();
+  counters.charge_entries = charges().size();
+  return counters;
+}
+
+std::vector<MapMemory> Tracer::map_memory() const {
+  std::vector<MapMemory> maps;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, state_->skel->obj) {
+    int fd = bpf_map__fd(map);
+    if (fd >= 0) maps.push_back({bpf_map__name(map), fdinfo_memlock(fd)});
+  }
+  return maps;
+}
+
+Result<void> probe_tracer_program(const std::string& program) {
+  auto skel = TracerSkeleton::open();
+  if (!skel) return std::unexpected(skel.error());
+  TracerOptions small{.cgroup_roots = {}, .ringbuf_bytes = 4096, .max_files = 1, .max_charges = 1,
+                      .max_shmem_folios = 1, .max_cgroups = 1};
+  configure(*skel, small);
+  select_programs(*skel, {program});
+  LibbpfQuiet quiet;
+  if (auto loaded = skel->load(); !loaded) return std::unexpected(loaded.error());
+  bpf_program* target = bpf_object__find_program_by_name((*skel)->obj, program.c_str());
+  if (!target) return fail("no program {}", program);
+  auto link = attach_program(target);
+  if (!link) return std::unexpected(link.error());
+  return {};
+}
+
+}  // namespace oomtrace
