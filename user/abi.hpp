@@ -21,11 +21,11 @@ static_assert(plain<oomtrace_name_event> && sizeof(oomtrace_name_event) == 40 + 
 static_assert(offsetof(oomtrace_name_event, names) == 40);
 static_assert(plain<oomtrace_file_key> && sizeof(oomtrace_file_key) == 24);
 static_assert(offsetof(oomtrace_file_key, tgid) == 20);
-static_assert(plain<oomtrace_file_value> && sizeof(oomtrace_file_value) == 32);
+static_assert(plain<oomtrace_file_value> && sizeof(oomtrace_file_value) == 16);
+static_assert(plain<oomtrace_comm> && sizeof(oomtrace_comm) == OOMTRACE_COMM_LEN);
 static_assert(plain<oomtrace_charge_key> && sizeof(oomtrace_charge_key) == 16);
 static_assert(plain<oomtrace_memcg_totals> && sizeof(oomtrace_memcg_totals) == 8 * OOMTRACE_SLOT_COUNT);
 static_assert(offsetof(oomtrace_victim_event, domain_pages) == 144);
-static_assert(plain<oomtrace_charge_value> &&
-              sizeof(oomtrace_charge_value) == 8 * OOMTRACE_SLOT_COUNT + OOMTRACE_COMM_LEN);
+static_assert(plain<oomtrace_charge_value> && sizeof(oomtrace_charge_value) == 8 * OOMTRACE_SLOT_COUNT);
 
 }  // namespace oomtrace::abi

@@ -12,26 +12,22 @@ struct FileTotals {
   std::int64_t pages = 0;  // adds minus removals, every charger
   std::uint32_t kind = OOMTRACE_OBJECT_FILE;
   std::map<std::uint32_t, std::int64_t> added;  // per charging tgid
-  std::map<std::uint32_t, std::string> comms;
 };
-
-std::string comm_of(const char (&comm)[OOMTRACE_COMM_LEN]) {
-  return std::string(comm, strnlen(comm, OOMTRACE_COMM_LEN));
-}
 
 }  // namespace
 
 Attribution attribute(const AttributionInput& input) {
+  const auto comm_of = [&](std::uint32_t tgid) {
+    auto it = input.comms.find(tgid);
+    return it != input.comms.end() ? it->second : std::string("?");
+  };
   std::map<std::pair<std::uint32_t, std::uint64_t>, FileTotals> by_file;
   for (const FileRecord& record : input.files) {
     if (!input.memcg_ids.contains(record.key.memcg_id)) continue;
     auto& totals = by_file[{record.key.dev, record.key.ino}];
     totals.pages += record.value.pages;
     totals.kind = record.value.kind;
-    if (record.key.tgid != 0 && record.value.pages > 0) {
-      totals.added[record.key.tgid] += record.value.pages;
-      totals.comms.emplace(record.key.tgid, comm_of(record.value.comm));
-    }
+    if (record.key.tgid != 0 && record.value.pages > 0) totals.added[record.key.tgid] += record.value.pages;
   }
 
   Attribution result;
@@ -56,7 +52,7 @@ Attribution attribute(const AttributionInput& input) {
       const auto bytes = static_cast<std::uint64_t>(
           static_cast<long double>(resident) * static_cast<long double>(pages) /
           static_cast<long double>(added_total));
-      const std::string& comm = totals.comms.at(tgid);
+      const std::string comm = comm_of(tgid);
       entry.chargers.push_back({tgid, comm, bytes});
       auto& process = processes[tgid];
       process.pid = tgid;
@@ -73,7 +69,7 @@ Attribution attribute(const AttributionInput& input) {
     const std::int64_t anon = record.value.pages[OOMTRACE_SLOT_ANON];
     auto& process = processes[record.key.tgid];
     process.pid = record.key.tgid;
-    if (process.comm.empty()) process.comm = comm_of(record.value.comm);
+    if (process.comm.empty()) process.comm = comm_of(record.key.tgid);
     if (anon > 0) process.anon_bytes += static_cast<std::uint64_t>(anon) * input.page_size;
   }
   for (const auto& [pid, anon] : input.victim_anon_bytes) {

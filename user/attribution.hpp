@@ -20,6 +20,7 @@ struct AttributionInput {
   std::set<std::uint64_t> memcg_ids;  // the report's cgroup and its descendants
   std::uint64_t page_size = 4096;
   std::function<std::string(std::uint32_t dev, std::uint64_t ino)> name_of;
+  std::map<std::uint32_t, std::string> comms;  // by tgid
   std::function<bool(std::uint32_t pid)> is_alive;
   // Anon at the kill for victims: their own exit has already unmapped it by the time the
   // maps are read, so the kernel's RSS at mark_victim is the figure that held.

@@ -34,6 +34,8 @@ constexpr std::array kHooks{
              "per-cgroup and per-process anon, file and shmem counters", false},
     HookSpec{"handle_mod_memcg_state", "memcg", "mod_memcg_state", "per-cgroup kernel memory counter",
              false},
+    HookSpec{"handle_sched_process_exec", "sched", "sched_process_exec", "process names after exec",
+             false},
 };
 
 // Loads and attaches one program of the probes object, with every other one left out.

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -78,6 +79,13 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--format", report_format, "text, json or html")->capture_default_str();
   report_cmd->add_option("-o,--output", report.output, "write here instead of stdout");
 
+  const auto is_command = [&](const char* name) {
+    return std::ranges::any_of(app.get_subcommands({}), [&](const CLI::App* sub) { return sub->check_name(name); });
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::fprintf(stderr, "oomtrace: unknown command '%s': use doctor, run, watch or report\n", argv[1]);
+    return static_cast<int>(ExitCode::usage);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

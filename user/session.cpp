@@ -252,6 +252,7 @@ Result<void> Session::write_report(const PendingOom* oom) {
     auto it = names_.find({dev, ino});
     return it != names_.end() ? it->second : anonymous_name(dev, ino);
   };
+  input.comms = tracer_->task_comms();
   input.is_alive = [](std::uint32_t pid) { return process_alive(static_cast<pid_t>(pid)); };
   input.victim_anon_bytes = victim_anon;
   Attribution attribution = attribute(input);

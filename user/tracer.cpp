@@ -54,6 +54,7 @@ void configure(TracerSkeleton& skel, const TracerOptions& options) {
   bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes);
   bpf_map__set_max_entries(skel->maps.files, options.max_files);
   bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
+  bpf_map__set_max_entries(skel->maps.task_comms, options.max_charges);
   bpf_map__set_max_entries(skel->maps.shmem_folios, options.max_shmem_folios);
   bpf_map__set_max_entries(skel->maps.memcg_totals, options.max_cgroups);
 }
@@ -165,6 +166,17 @@ std::optional<oomtrace_memcg_totals> Tracer::memcg_totals(std::uint64_t cgroup_i
   if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.memcg_totals), &cgroup_id, &totals) != 0)
     return std::nullopt;
   return totals;
+}
+
+std::map<std::uint32_t, std::string> Tracer::task_comms() const {
+  struct Record {
+    __u32 key;
+    oomtrace_comm value;
+  };
+  std::map<std::uint32_t, std::string> comms;
+  for (const Record& record : dump_map<__u32, oomtrace_comm, Record>(bpf_map__fd(state_->skel->maps.task_comms)))
+    comms.emplace(record.key, std::string(record.value.comm, strnlen(record.value.comm, sizeof(record.value.comm))));
+  return comms;
 }
 
 TracerCounters Tracer::counters() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,7 @@ class Tracer {
   std::vector<FileRecord> files() const;
   std::vector<ChargeRecord> charges() const;
   std::optional<oomtrace_memcg_totals> memcg_totals(std::uint64_t cgroup_id) const;
+  std::map<std::uint32_t, std::string> task_comms() const;
   TracerCounters counters() const;
   std::vector<MapMemory> map_memory() const;
   const std::vector<std::string>& attached() const { return attached_; }

@@ -54,7 +54,7 @@ static __always_inline void charges__add_total(__u64 memcg_id, int slot, __s64 p
 
 static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s64 pages)
 {
-	struct oomtrace_charge_value *value, init = {};
+	struct oomtrace_charge_value *value, zero = {};
 	struct oomtrace_charge_key key = {};
 
 	if (!memcg || slot < 0 || slot >= OOMTRACE_SLOT_COUNT)
@@ -67,10 +67,10 @@ static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s
 
 	value = bpf_map_lookup_elem(&charges, &key);
 	if (!value) {
-		if (key.tgid)
-			bpf_get_current_comm(init.comm, sizeof(init.comm));
-		if (bpf_map_update_elem(&charges, &key, &init, BPF_NOEXIST) == 0)
+		if (bpf_map_update_elem(&charges, &key, &zero, BPF_NOEXIST) == 0) {
 			counter__inc(OOMTRACE_COUNTER_CHARGE_INSERTS);
+			task__remember(key.tgid);
+		}
 		value = bpf_map_lookup_elem(&charges, &key);
 		if (!value) {
 			counter__inc(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);

@@ -69,12 +69,12 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 		__sync_fetch_and_add(&value->pages, pages);
 		return;
 	}
-	if (tgid)
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
 	if (bpf_map_update_elem(&files, &key, &init, BPF_NOEXIST) == 0) {
 		counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
-		if (tgid)
+		if (tgid) {
+			task__remember(tgid);
 			files__emit_name(inode, key.dev, key.ino);
+		}
 	} else {
 		/* Another CPU created it first. */
 		value = bpf_map_lookup_elem(&files, &key);

@@ -85,6 +85,13 @@ struct {
 	__type(value, struct oomtrace_memcg_totals);
 } memcg_totals SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384); /* set by the loader */
+	__type(key, __u32);
+	__type(value, struct oomtrace_comm);
+} task_comms SEC(".maps") __weak;
+
 /* shmem folios already counted at LRU insertion: a folio put back after isolation is
  * inserted again and must not count twice. */
 struct {
@@ -100,6 +107,17 @@ static __always_inline void counter__inc(__u32 index)
 
 	if (value)
 		*value += 1;
+}
+
+/* Called where a new entry names a tgid: remember what it is called. */
+static __always_inline void task__remember(__u32 tgid)
+{
+	struct oomtrace_comm name;
+
+	if (!tgid)
+		return;
+	bpf_get_current_comm(name.comm, sizeof(name.comm));
+	bpf_map_update_elem(&task_comms, &tgid, &name, BPF_NOEXIST);
 }
 
 #endif /* OOMTRACE_MAPS_BPF_H */

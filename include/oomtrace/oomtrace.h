@@ -119,7 +119,6 @@ struct oomtrace_file_value {
 	__s64 pages;
 	__u32 kind; /* enum oomtrace_object_kind */
 	__u32 pad;
-	char comm[OOMTRACE_COMM_LEN];
 };
 
 /* Per-(memcg, tgid) charge counters from the memcg tracepoints or the stat function hooks.
@@ -132,6 +131,10 @@ struct oomtrace_charge_key {
 
 struct oomtrace_charge_value {
 	__s64 pages[OOMTRACE_SLOT_COUNT];
+};
+
+/* The name of every process that charged something, kept up to date across exec. */
+struct oomtrace_comm {
 	char comm[OOMTRACE_COMM_LEN];
 };
 

@@ -1,0 +1,207 @@
+// Root tier: the BPF programs loaded into the running kernel, driven by real workloads in
+// cgroups made below our own, and checked against what the workloads did.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include "features.hpp"
+#include "process.hpp"
+#include "root.hpp"
+#include "test_cgroup.hpp"
+#include "tracer.hpp"
+
+namespace oomtrace::test {
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+
+struct CollectingSink final : EventSink {
+  std::vector<oomtrace_victim_event> victims;
+  std::vector<oomtrace_name_event> names;
+  void on_victim(const oomtrace_victim_event& event) override { victims.push_back(event); }
+  void on_name(const oomtrace_name_event& event) override { names.push_back(event); }
+};
+
+class TracerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    OOMTRACE_REQUIRE_ROOT();
+    choice_ = choose_tier(features_);
+    OOMTRACE_REQUIRE(choice_.can_trace, "this kernel cannot trace: " + choice_.blocker);
+    cgroup_ = TestCgroup::make("bpf");
+    ASSERT_TRUE(cgroup_) << "cannot create a test cgroup below our own";
+    auto id = CgroupFs::id(cgroup_->dir());
+    ASSERT_TRUE(id);
+    id_ = *id;
+    TracerOptions options;
+    options.cgroup_roots = {id_};
+    auto tracer = Tracer::start(choice_, options, sink_);
+    ASSERT_TRUE(tracer) << tracer.error().message;
+    tracer_ = std::move(*tracer);
+  }
+
+  bool uses(const char* program) const { return std::ranges::count(choice_.programs, program) > 0; }
+
+  int run(std::vector<std::string> steps) {
+    steps.insert(steps.begin(), built("tests/workload"));
+    return run_in_cgroup(cgroup_->dir(), steps);
+  }
+
+  void drain() {
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(tracer_->poll(20));
+  }
+
+  // Resident pages of one inode in our cgroup, and the charging tgids seen.
+  std::pair<std::int64_t, std::set<std::uint32_t>> pages_of(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    std::int64_t pages = 0;
+    std::set<std::uint32_t> chargers;
+    for (const FileRecord& record : tracer_->files()) {
+      if (record.key.memcg_id != id_ || record.key.ino != st.st_ino) continue;
+      pages += record.value.pages;
+      if (record.key.tgid) chargers.insert(record.key.tgid);
+    }
+    return {pages, chargers};
+  }
+
+  KernelFeatures features_;
+  TierChoice choice_;
+  std::unique_ptr<TestCgroup> cgroup_;
+  std::uint64_t id_ = 0;
+  CollectingSink sink_;
+  std::unique_ptr<Tracer> tracer_;
+};
+
+TEST(Programs, EveryChosenProgramLoadsAndAttachesAlone) {
+  OOMTRACE_REQUIRE_ROOT();
+  KernelFeatures features;
+  TierChoice choice = choose_tier(features);
+  ASSERT_TRUE(choice.can_trace) << choice.blocker;
+  ASSERT_FALSE(choice.programs.empty());
+  for (const auto& program : choice.programs) {
+    auto probed = probe_tracer_program(program);
+    EXPECT_TRUE(probed) << program << ": " << probed.error().message;
+  }
+  for (const auto& note : choice.notes) std::printf("note: %s\n", note.c_str());
+}
+
+TEST(Programs, BothMarkVictimShapesPassTheVerifier) {
+  OOMTRACE_REQUIRE_ROOT();
+  // The other shape's program must at least load: CO-RE keeps it valid on every kernel.
+  for (const char* program : {"handle_mark_victim", "handle_mark_victim_pid"}) {
+    auto probed = probe_tracer_program(program);
+    EXPECT_TRUE(probed) << program << ": " << probed.error().message;
+  }
+}
+
+TEST_F(TracerTest, CountsPageCacheOfAWrittenFileAndItsRemoval) {
+  OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
+  const std::string path = "/tmp/oomtrace-bpf-write." + std::to_string(::getpid());
+  ASSERT_EQ(run({"write:" + path + ":8"}), 0);
+  drain();
+  auto [pages, chargers] = pages_of(path);
+  EXPECT_EQ(pages, static_cast<std::int64_t>((8 << 20) / kPage));
+  EXPECT_EQ(chargers.size(), 1u);
+  // The name arrived once, as the dentry walk saw it.
+  bool named = std::ranges::any_of(sink_.names, [&](const oomtrace_name_event& e) {
+    return std::string(e.names[0]) == path.substr(5) && std::string(e.names[1]) == "tmp";
+  });
+  EXPECT_TRUE(named);
+  ::unlink(path.c_str());  // truncation fires the delete tracepoint for every folio
+  drain();
+  std::int64_t left = 0;
+  for (const FileRecord& record : tracer_->files()) {
+    if (record.key.memcg_id == id_ && record.value.kind == OOMTRACE_OBJECT_FILE) left += record.value.pages;
+  }
+  EXPECT_LE(left, 2) << "pages still counted after unlink";
+}
+
+TEST_F(TracerTest, CountsShmemByObject) {
+  OOMTRACE_REQUIRE(uses("handle_lru_insertion"), "no pagemap:mm_lru_insertion on this kernel");
+  const std::string written = "/dev/shm/oomtrace-bpf-w." + std::to_string(::getpid());
+  const std::string mapped = "/dev/shm/oomtrace-bpf-m." + std::to_string(::getpid());
+  ASSERT_EQ(run({"shm:" + written + ":6", "shm-mmap:" + mapped + ":4"}), 0);
+  drain();
+  // Insertions are seen when the per-CPU LRU batch drains (up to 31 folios per CPU).
+  const double lag = 31.0 * std::thread::hardware_concurrency();
+  EXPECT_NEAR(pages_of(written).first, (6 << 20) / kPage, lag);
+  EXPECT_NEAR(pages_of(mapped).first, (4 << 20) / kPage, lag);
+  for (const FileRecord& record : tracer_->files()) {
+    if (record.key.memcg_id == id_ && record.key.tgid) {
+      EXPECT_EQ(record.value.kind, OOMTRACE_OBJECT_SHMEM);
+    }
+  }
+  ::unlink(written.c_str());
+  ::unlink(mapped.c_str());
+  drain();
+  EXPECT_EQ(pages_of("/dev/shm").first, 0);  // nothing for the directory itself
+}
+
+TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {
+  OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
+  auto sibling = TestCgroup::make("bpf-sibling");
+  ASSERT_TRUE(sibling);
+  const std::string path = "/tmp/oomtrace-bpf-sibling." + std::to_string(::getpid());
+  ASSERT_EQ(run_in_cgroup(sibling->dir(), {built("tests/workload"), "write:" + path + ":4"}), 0);
+  drain();
+  auto sibling_id = CgroupFs::id(sibling->dir());
+  for (const FileRecord& record : tracer_->files()) EXPECT_NE(record.key.memcg_id, *sibling_id);
+  ::unlink(path.c_str());
+}
+
+TEST_F(TracerTest, ChargesAnonPerProcess) {
+  OOMTRACE_REQUIRE(uses("handle_mod_memcg_lruvec_state"), "no memcg stat tracepoints on this kernel");
+  const int pid = start_in_cgroup(cgroup_->dir(), {built("tests/workload"), "anon:24", "sleep:1500"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  drain();
+  const oomtrace_charge_key key{id_, static_cast<std::uint32_t>(pid), 0};
+  auto charges = tracer_->charges();
+  auto it = std::ranges::find_if(charges, [&](const ChargeRecord& r) {
+    return r.key.memcg_id == key.memcg_id && r.key.tgid == key.tgid;
+  });
+  ASSERT_NE(it, charges.end()) << "no charges for the workload";
+  // 24 MiB touched, plus what the loader mapped privately.
+  EXPECT_GE(it->value.pages[OOMTRACE_SLOT_ANON], (24 << 20) / static_cast<std::int64_t>(kPage));
+  EXPECT_LE(it->value.pages[OOMTRACE_SLOT_ANON], (28 << 20) / static_cast<std::int64_t>(kPage));
+  EXPECT_EQ(tracer_->task_comms().at(pid), "workload");  // renamed at exec
+  auto totals = tracer_->memcg_totals(id_);
+  ASSERT_TRUE(totals);
+  EXPECT_GE(totals->pages[OOMTRACE_SLOT_ANON], it->value.pages[OOMTRACE_SLOT_ANON]);
+
+  EXPECT_EQ(wait_program(pid), 0);
+  drain();
+  // Its exit unmapped the anon in its own context: back to about zero.
+  for (const ChargeRecord& record : tracer_->charges()) {
+    if (record.key.memcg_id == id_ && record.key.tgid == key.tgid) {
+      EXPECT_LT(record.value.pages[OOMTRACE_SLOT_ANON], 64);
+    }
+  }
+}
+
+TEST_F(TracerTest, ReportsAnOomVictimWithItsDomain) {
+  ASSERT_TRUE(cgroup_->fs().set_limit(cgroup_->dir(), 32u << 20));
+  tracer_->seed_oom_baseline(id_);
+  int status = run({"leak"});
+  EXPECT_EQ(status, 128 + SIGKILL);
+  drain();
+  ASSERT_EQ(sink_.victims.size(), 1u);
+  const auto& victim = sink_.victims.front();
+  EXPECT_EQ(victim.has_task, 1u);
+  EXPECT_STREQ(victim.victim_comm, "workload");
+  EXPECT_EQ(victim.victim_memcg_id, id_);
+  EXPECT_EQ(victim.oom_memcg_id, id_);
+  EXPECT_EQ(victim.domain_method, static_cast<std::uint32_t>(OOMTRACE_DOMAIN_OOM_EVENT));
+  EXPECT_EQ(victim.oom_limit_bytes, 32u << 20);
+  EXPECT_GE(victim.oom_usage_bytes, (32u << 20) - (1u << 20));
+  EXPECT_GT(victim.anon_rss_bytes, 24u << 20);
+  EXPECT_EQ(victim.trigger_tgid, victim.victim_tgid);  // it hit the limit itself
+  EXPECT_EQ(tracer_->counters().ringbuf_drops, 0u);
+}
+
+}  // namespace
+}  // namespace oomtrace::test
