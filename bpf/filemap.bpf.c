@@ -41,7 +41,7 @@ static __always_inline int filemap__account(struct folio *folio, bool removal)
 
 		if (kind == OOMTRACE_OBJECT_SHMEM)
 			bpf_map_delete_elem(&shmem_folios, &folio_key);
-		files__charge(inode, id, 0, -pages, kind);
+		files__charge(inode, id, files__removal_owner(), -pages, kind);
 	} else {
 		files__charge(inode, id, current__tgid_or_kernel(), pages, kind);
 	}

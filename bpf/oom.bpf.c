@@ -14,6 +14,23 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* A later victim of the same OOM (group kill, shared mm) finds the counter already moved. */
 #define SAME_OOM_WINDOW_NS (2ULL * 1000 * 1000 * 1000)
 
+/* From this kill on, removals are booked to its epoch until userspace has read the maps; a
+ * later victim of the same OOM joins the epoch of the first. */
+static __always_inline void oom__start_removal_epoch(struct oomtrace_victim_event *event)
+{
+	struct oomtrace_removal_epoch *epoch;
+	__u32 zero = 0;
+
+	epoch = bpf_map_lookup_elem(&removal_epoch, &zero);
+	if (!epoch)
+		return;
+	if (event->domain_method != OOMTRACE_DOMAIN_RECENT || !epoch->active) {
+		__sync_fetch_and_add(&epoch->epoch, 1);
+		epoch->active = 1;
+	}
+	event->removal_epoch = epoch->epoch;
+}
+
 /* Find the cgroup whose limit was hit: walk up from the victim's memcg. The memcg that ran
  * out bumped memory_events_local[MEMCG_OOM] in mem_cgroup_oom(); failing that (no baseline
  * yet, or a later victim of the same OOM), take the deepest limited ancestor at its limit. */
@@ -53,8 +70,10 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 		event->domain_method = OOMTRACE_DOMAIN_AT_LIMIT;
 	} else {
 		event->domain_method = OOMTRACE_DOMAIN_NONE;
-		return;
 	}
+	oom__start_removal_epoch(event);
+	if (!moved)
+		return;
 	event->oom_memcg_id = memcg__id(moved);
 	totals = bpf_map_lookup_elem(&memcg_totals, &event->oom_memcg_id);
 	if (totals) {
@@ -118,6 +137,8 @@ int BPF_PROG(handle_mark_victim, struct task_struct *task, uid_t uid)
 	if (memcg) {
 		event->victim_memcg_id = memcg__id(memcg);
 		oom__find_domain(memcg, event);
+	} else {
+		oom__start_removal_epoch(event);
 	}
 	bpf_ringbuf_submit(event, 0);
 	return 0;
@@ -134,6 +155,7 @@ int BPF_PROG(handle_mark_victim_pid, int pid)
 		return 0;
 	event->victim_pid = pid;
 	event->victim_tgid = pid;
+	oom__start_removal_epoch(event);
 	bpf_ringbuf_submit(event, 0);
 	return 0;
 }

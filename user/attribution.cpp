@@ -22,12 +22,19 @@ Attribution attribute(const AttributionInput& input) {
     return it != input.comms.end() ? it->second : std::string("?");
   };
   std::map<std::pair<std::uint32_t, std::uint64_t>, FileTotals> by_file;
+  const auto removed_after_kill = [&](std::uint32_t tgid) {
+    return input.at_kill_epoch && (tgid & OOMTRACE_REMOVED_AFTER_KILL) &&
+           (tgid & ~OOMTRACE_REMOVED_AFTER_KILL) >= *input.at_kill_epoch;
+  };
+  const auto is_process = [](std::uint32_t tgid) {
+    return tgid != 0 && !(tgid & OOMTRACE_REMOVED_AFTER_KILL);
+  };
   for (const FileRecord& record : input.files) {
-    if (!input.memcg_ids.contains(record.key.memcg_id)) continue;
+    if (!input.memcg_ids.contains(record.key.memcg_id) || removed_after_kill(record.key.tgid)) continue;
     auto& totals = by_file[{record.key.dev, record.key.ino}];
     totals.pages += record.value.pages;
     totals.kind = record.value.kind;
-    if (record.key.tgid != 0 && record.value.pages > 0) totals.added[record.key.tgid] += record.value.pages;
+    if (is_process(record.key.tgid) && record.value.pages > 0) totals.added[record.key.tgid] += record.value.pages;
   }
 
   Attribution result;
@@ -65,7 +72,7 @@ Attribution attribute(const AttributionInput& input) {
   }
 
   for (const ChargeRecord& record : input.charges) {
-    if (record.key.tgid == 0 || !input.memcg_ids.contains(record.key.memcg_id)) continue;
+    if (!is_process(record.key.tgid) || !input.memcg_ids.contains(record.key.memcg_id)) continue;
     const std::int64_t anon = record.value.pages[OOMTRACE_SLOT_ANON];
     auto& process = processes[record.key.tgid];
     process.pid = record.key.tgid;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct AttributionInput {
   // Anon at the kill for victims: their own exit has already unmapped it by the time the
   // maps are read, so the kernel's RSS at mark_victim is the figure that held.
   std::map<std::uint32_t, std::uint64_t> victim_anon_bytes;
+  // For an OOM report: leave out the removals booked after the kill of this epoch.
+  std::optional<std::uint32_t> at_kill_epoch;
 };
 
 struct Attribution {

@@ -255,7 +255,9 @@ Result<void> Session::write_report(const PendingOom* oom) {
   input.comms = tracer_->task_comms();
   input.is_alive = [](std::uint32_t pid) { return process_alive(static_cast<pid_t>(pid)); };
   input.victim_anon_bytes = victim_anon;
+  if (oom) input.at_kill_epoch = oom->victims.front().removal_epoch;
   Attribution attribution = attribute(input);
+  if (oom) tracer_->end_removal_epoch(oom->victims.front().removal_epoch);
   report.files = std::move(attribution.files);
   report.processes = std::move(attribution.processes);
   report.untracked = untracked_memory(report.cgroup.stat, attribution);

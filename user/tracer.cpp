@@ -151,6 +151,17 @@ void Tracer::seed_oom_baseline(std::uint64_t cgroup_id) {
   bpf_map_update_elem(bpf_map__fd(state_->skel->maps.oom_counts), &cgroup_id, &zero, BPF_ANY);
 }
 
+void Tracer::end_removal_epoch(std::uint32_t epoch) {
+  const __u32 zero = 0;
+  const int fd = bpf_map__fd(state_->skel->maps.removal_epoch);
+  oomtrace_removal_epoch current{};
+  // A later kill may have started its own epoch meanwhile: leave that one running.
+  if (bpf_map_lookup_elem(fd, &zero, &current) == 0 && current.active && current.epoch == epoch) {
+    current.active = 0;
+    bpf_map_update_elem(fd, &zero, &current, BPF_ANY);
+  }
+}
+
 std::vector<FileRecord> Tracer::files() const {
   return dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(
       bpf_map__fd(state_->skel->maps.files));

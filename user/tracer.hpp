@@ -77,6 +77,8 @@ class Tracer {
   [[nodiscard]] Result<void> poll(int timeout_ms);
   // Seeds the OOM baseline of a cgroup created while tracing (its count is 0).
   void seed_oom_baseline(std::uint64_t cgroup_id);
+  // The maps were read for the kill of `epoch`: removals count as removals again.
+  void end_removal_epoch(std::uint32_t epoch);
 
   std::vector<FileRecord> files() const;
   std::vector<ChargeRecord> charges() const;

@@ -37,19 +37,34 @@ static __always_inline void files__emit_name(struct inode *inode, __u32 dev, __u
 	for (int i = 0; i < OOMTRACE_NAME_DEPTH && dentry; i++) {
 		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 
-		if (parent == dentry) { /* the filesystem root: its name is "/" */
+		bpf_probe_read_kernel_str(event->names[i], OOMTRACE_NAME_COMPONENT_LEN,
+					  BPF_CORE_READ(dentry, d_name.name));
+		/* The filesystem root is named "/". Pseudo files (memfd, SysV, shared anon)
+		 * are roots of their own (d_alloc_pseudo) with a real name. */
+		if (event->names[i][0] != '/' || event->names[i][1] != '\0')
+			depth = i + 1;
+		if (parent == dentry) {
 			event->truncated = 0;
 			break;
 		}
-		bpf_probe_read_kernel_str(event->names[i], OOMTRACE_NAME_COMPONENT_LEN,
-					  BPF_CORE_READ(dentry, d_name.name));
-		depth = i + 1;
 		dentry = parent;
 	}
 	if (!alias)
 		event->truncated = 0;
 	event->depth = depth;
 	bpf_ringbuf_submit(event, 0);
+}
+
+/* Who a removal is booked to: nobody (0), or the kill it came after. */
+static __always_inline __u32 files__removal_owner(void)
+{
+	struct oomtrace_removal_epoch *epoch;
+	__u32 zero = 0;
+
+	epoch = bpf_map_lookup_elem(&removal_epoch, &zero);
+	if (epoch && epoch->active)
+		return OOMTRACE_REMOVED_AFTER_KILL | epoch->epoch;
+	return 0;
 }
 
 /* Add `pages` (negative for removals) to the file's entry for `tgid`. */
@@ -71,7 +86,7 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 	}
 	if (bpf_map_update_elem(&files, &key, &init, BPF_NOEXIST) == 0) {
 		counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
-		if (tgid) {
+		if (pages > 0 && tgid) {
 			task__remember(tgid);
 			files__emit_name(inode, key.dev, key.ino);
 		}

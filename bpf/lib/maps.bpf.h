@@ -52,6 +52,13 @@ struct {
 	__type(value, __u64);
 } oom_counts SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oomtrace_removal_epoch);
+} removal_epoch SEC(".maps") __weak;
+
 struct last_domain {
 	__u64 memcg_id;
 	__u64 ts_ns;

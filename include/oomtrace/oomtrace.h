@@ -86,6 +86,8 @@ struct oomtrace_victim_event {
 	__u32 domain_method;	 /* enum oomtrace_domain_method */
 	__u32 has_task;		 /* 0: the pid-only mark_victim shape, rest from /proc */
 	__u32 has_domain_pages;	 /* domain_pages was filled */
+	__u32 removal_epoch;	 /* removals after this kill are booked to this epoch */
+	__u32 pad;
 	char victim_comm[OOMTRACE_COMM_LEN];
 	char trigger_comm[OOMTRACE_COMM_LEN];
 	/* The OOM domain's charge counters (pages since tracing started) at this instant: the
@@ -112,13 +114,24 @@ struct oomtrace_file_key {
 	__u64 memcg_id;
 	__u64 ino;
 	__u32 dev;
-	__u32 tgid; /* 0: removals */
+	__u32 tgid; /* 0: removals; OOMTRACE_REMOVED_AFTER_KILL | epoch: removals after a kill */
 };
+
+/* A victim's exit frees its memfd, SysV and shared mappings within microseconds of the kill:
+ * removals from then until userspace has read the maps are booked apart, so the report can
+ * show what was resident at the kill. */
+#define OOMTRACE_REMOVED_AFTER_KILL 0x80000000u
 
 struct oomtrace_file_value {
 	__s64 pages;
 	__u32 kind; /* enum oomtrace_object_kind */
 	__u32 pad;
+};
+
+/* The removal epoch: while `active`, removals go to OOMTRACE_REMOVED_AFTER_KILL | epoch. */
+struct oomtrace_removal_epoch {
+	__u32 epoch;
+	__u32 active;
 };
 
 /* Per-(memcg, tgid) charge counters from the memcg tracepoints or the stat function hooks.

@@ -12,6 +12,7 @@
 //   truth:OUT            write "pid kind key resident_bytes" for every object so far (mincore,
 //                        as fincore does): the ground truth the tests compare reports with
 //   hold:MS              fork a child that keeps every object alive for MS, then go on
+//   pid:OUT              write our pid to OUT
 #include <fcntl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -154,6 +155,8 @@ void step(const std::string& text) {
       out << ::getpid() << ' ' << object.kind << ' ' << (object.key.empty() ? "-" : object.key) << ' '
           << resident_of(object) << '\n';
     if (!out) die("write " + p[1]);
+  } else if (op == "pid") {
+    std::ofstream(p.at(1)) << ::getpid() << '\n';
   } else if (op == "hold") {
     pid_t child = ::fork();
     if (child < 0) die("fork");

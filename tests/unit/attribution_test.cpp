@@ -108,6 +108,20 @@ TEST(Attribute, VictimAnonAtTheKillWins) {
   EXPECT_EQ(result.processes[0].anon_bytes, 48u << 20);
 }
 
+TEST(Attribute, AnOomReportLeavesOutRemovalsAfterItsKill) {
+  auto input = input_with({file(kCgroup, 0, 5, 7, 100, OOMTRACE_OBJECT_SHMEM),
+                           file(kCgroup, 0, 5, OOMTRACE_REMOVED_AFTER_KILL | 3, -20, OOMTRACE_OBJECT_SHMEM),
+                           file(kCgroup, 0, 5, OOMTRACE_REMOVED_AFTER_KILL | 4, -30, OOMTRACE_OBJECT_SHMEM),
+                           file(kCgroup, 0, 5, 0, -10, OOMTRACE_OBJECT_SHMEM)});
+  input.at_kill_epoch = 4;  // epoch 3's removals came before this kill
+  auto result = attribute(input);
+  ASSERT_EQ(result.files.size(), 1u);
+  EXPECT_EQ(result.files[0].resident_bytes, 70 * kPage);
+  ASSERT_EQ(result.processes.size(), 1u);  // removal buckets are not processes
+  input.at_kill_epoch.reset();  // an exit report counts every removal
+  EXPECT_EQ(attribute(input).files[0].resident_bytes, 40 * kPage);
+}
+
 TEST(Attribute, UntrackedIsWhatTheCgroupHoldsBeyondTheFiles) {
   MemoryStat stat;
   stat.file_bytes = 100 * kPage;  // includes shmem, as memory.stat does
