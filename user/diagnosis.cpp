@@ -58,9 +58,9 @@ std::vector<std::string> diagnose(const Report& report) {
     const std::uint64_t peak_cache = peak->file_bytes - std::min(peak->file_bytes, peak->shmem_bytes);
     if (peak_cache > page_cache + (1u << 20))
       lines.push_back(fmt::format(
-          "{} s before, the cgroup held {} of page cache (not shmem); reclaim had brought it down "
-          "to {} by the {}.",
-          -peak->t_offset_ms / 1000, format_bytes(peak_cache), format_bytes(page_cache),
+          "{:.1f} s before, the cgroup held {} of page cache (not shmem); reclaim had brought it "
+          "down to {} by the {}.",
+          static_cast<double>(-peak->t_offset_ms) / 1000.0, format_bytes(peak_cache), format_bytes(page_cache),
           report.oom ? "kill" : "end"));
   }
 

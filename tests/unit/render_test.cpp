@@ -49,7 +49,7 @@ TEST(Diagnose, ExplainsTheGapReclaimAndTimeline) {
   EXPECT_NE(lines[0].find("shmem 20.0 MiB"), std::string::npos);
   EXPECT_NE(lines[1].find("reclaimable clean page cache 2.0 MiB"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("anon 40.0 MiB (no swap)"), std::string::npos) << lines[1];
-  EXPECT_NE(lines[2].find("3 s before, the cgroup held 8.0 MiB of page cache"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("3.0 s before, the cgroup held 8.0 MiB of page cache"), std::string::npos) << lines[2];
   EXPECT_NE(lines[3].find("/dev/shm/blob"), std::string::npos);
 }
 
