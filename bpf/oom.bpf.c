@@ -40,6 +40,7 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 	struct mem_cgroup *moved = NULL, *at_limit = NULL, *recent = NULL, *walk = memcg;
 	struct oomtrace_memcg_totals *totals;
 	struct last_domain *last;
+	__u64 domain_id;
 	__u32 zero = 0;
 	__u64 now = event->hdr.ts_ns;
 
@@ -74,8 +75,10 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 	oom__start_removal_epoch(event);
 	if (!moved)
 		return;
-	event->oom_memcg_id = memcg__id(moved);
-	totals = bpf_map_lookup_elem(&memcg_totals, &event->oom_memcg_id);
+	domain_id = memcg__id(moved);
+	event->oom_memcg_id = domain_id;
+	/* A map key on the stack: before 6.2 the verifier takes no ring-buffer memory as a key. */
+	totals = bpf_map_lookup_elem(&memcg_totals, &domain_id);
 	if (totals) {
 		__builtin_memcpy(event->domain_pages, totals->pages, sizeof(event->domain_pages));
 		event->has_domain_pages = 1;

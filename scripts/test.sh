@@ -7,7 +7,7 @@
 # TIERS="unit bpf" limits the run; CI=true turns a root test's skip into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=${TIERS:-unit bpf e2e}
+tiers=${TIERS:-unit bpf e2e vm}
 if [[ " $tiers " == *" vm "* ]]; then scripts/install-deps.sh --all; else scripts/install-deps.sh; fi
 scripts/build.sh
 build_dir=${BUILD_DIR:-build}

@@ -31,6 +31,9 @@ DoctorReport assess(Features& features, std::string kernel) {
   for (Feature feature : all_features) report.features.emplace_back(feature, features.probe(feature));
   report.mark_victim_shape = features.mark_victim_shape();
   for (const HookSpec& hook : tracer_hooks()) report.hooks.push_back({hook, features.probe_hook(hook)});
+  for (const FunctionHookSpec& hook : function_hooks())
+    for (Attach attach : {Attach::fentry, Attach::kprobe})
+      report.function_hooks.push_back({hook, attach, features.probe_function_hook(hook, attach)});
   if (auto controller = features.memory_controller())
     report.controller = *controller;
   else
@@ -52,6 +55,10 @@ std::string render_doctor_text(const DoctorReport& report) {
     out << fmt::format("  {:<4} {:<42} {}\n       {}\n", check.ok ? "ok" : "no", name, hook.purpose,
                        check.detail);
   }
+  out << "\nfunction hooks (stand-ins where a memcg tracepoint is missing)\n";
+  for (const auto& [hook, attach, check] : report.function_hooks)
+    out << fmt::format("  {:<4} {:<42} for {}\n       {}\n", check.ok ? "ok" : "no",
+                       fmt::format("{}/{}", attach_name(attach), hook.function), hook.replaces, check.detail);
   out << "\ncgroup\n";
   if (report.controller)
     out << fmt::format("  ok   memory controller on cgroup v{} at {}; this process is in {}\n",
@@ -89,6 +96,13 @@ std::string render_doctor_json(const DoctorReport& report) {
                             {"required", hook.required},
                             {"ok", check.ok},
                             {"detail", check.detail}});
+  out["function_hooks"] = nlohmann::json::array();
+  for (const auto& [hook, attach, check] : report.function_hooks)
+    out["function_hooks"].push_back({{"function", hook.function},
+                                     {"attach", attach_name(attach)},
+                                     {"replaces", hook.replaces},
+                                     {"ok", check.ok},
+                                     {"detail", check.detail}});
   out["mark_victim_shape"] = shape_name(report.mark_victim_shape);
   if (report.controller)
     out["cgroup"] = {{"version", static_cast<int>(report.controller->version)},

@@ -15,10 +15,17 @@ struct HookResult {
   Check check;
 };
 
+struct FunctionHookResult {
+  FunctionHookSpec hook;
+  Attach attach;
+  Check check;
+};
+
 struct DoctorReport {
   std::string kernel;
   std::vector<std::pair<Feature, Check>> features;
   std::vector<HookResult> hooks;
+  std::vector<FunctionHookResult> function_hooks;
   MarkVictimShape mark_victim_shape = MarkVictimShape::missing;
   std::optional<MemoryController> controller;
   std::string controller_error;

@@ -8,7 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <fstream>
+#include <limits>
 
 #include "bpf_handles.hpp"
 #include "log.hpp"
@@ -38,6 +41,15 @@ constexpr std::array kHooks{
              false},
 };
 
+constexpr std::array kFunctionHooks{
+    FunctionHookSpec{"__lruvec_stat_mod_folio", "handle_stat_folio_fentry", "handle_stat_folio_kprobe",
+                     "handle_mod_memcg_lruvec_state"},
+    FunctionHookSpec{"__mod_lruvec_page_state", "handle_stat_page_fentry", "handle_stat_page_kprobe",
+                     "handle_mod_memcg_lruvec_state"},
+    FunctionHookSpec{"__mod_memcg_state", "handle_memcg_state_fentry", "handle_memcg_state_kprobe",
+                     "handle_mod_memcg_state"},
+};
+
 // Loads and attaches one program of the probes object, with every other one left out.
 Check probe_program(const char* name, const char* what) {
   auto skel = Skeleton<oomtrace_probes>::open();
@@ -58,7 +70,10 @@ Check probe_program(const char* name, const char* what) {
     bpf_link__destroy(link);
     return {true, fmt::format("{} loads and attaches", what)};
   }
-  return {false, fmt::format("{} programs load but cannot attach: {}", what, errno_text(errno))};
+  const int err = errno;
+  if (err == ENOENT && std::string_view(what) == "kprobe" && ::access("/sys/bus/event_source/devices/kprobe", F_OK) != 0)
+    return {false, "kprobes are not built into this kernel (no kprobe PMU: CONFIG_KPROBES is off)"};
+  return {false, fmt::format("{} programs load but cannot attach: {}", what, errno_text(err))};
 }
 
 Check mount_check(const char* path, long magic, const char* fstype, const char* source) {
@@ -104,6 +119,9 @@ std::string_view tier_name(Tier tier) {
 }
 
 std::span<const HookSpec> tracer_hooks() { return kHooks; }
+std::span<const FunctionHookSpec> function_hooks() { return kFunctionHooks; }
+
+std::string_view attach_name(Attach attach) { return attach == Attach::fentry ? "fentry" : "kprobe"; }
 
 Check KernelFeatures::probe(Feature feature) {
   if (auto it = probes_.find(feature); it != probes_.end()) return it->second;
@@ -175,6 +193,40 @@ Check KernelFeatures::probe_hook(const HookSpec& hook) {
   return hooks_[hook.program] = check;
 }
 
+bool KernelFeatures::in_kallsyms(std::string_view function) {
+  if (!kallsyms_) {
+    kallsyms_.emplace();
+    std::ifstream in("/proc/kallsyms");
+    std::string address, type, name;
+    while (in >> address >> type >> name) {
+      if (type == "t" || type == "T") kallsyms_->insert(name);
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+  }
+  return kallsyms_->contains(std::string(function));
+}
+
+Check KernelFeatures::probe_function_hook(const FunctionHookSpec& hook, Attach attach) {
+  const char* program = attach == Attach::fentry ? hook.fentry_program : hook.kprobe_program;
+  if (auto it = hooks_.find(program); it != hooks_.end()) return it->second;
+  Check check;
+  if (auto feature = probe(attach == Attach::fentry ? Feature::fentry : Feature::kprobe); !feature.ok) {
+    check = {false, feature.detail};
+  } else if (attach == Attach::fentry) {
+    Btf vmlinux(btf__load_vmlinux_btf());
+    if (!vmlinux || btf__find_by_name_kind(vmlinux.get(), hook.function, BTF_KIND_FUNC) < 0)
+      check = {false, fmt::format("{} is not a function in this kernel's BTF", hook.function)};
+  } else if (!in_kallsyms(hook.function)) {
+    check = {false, fmt::format("{} is not in /proc/kallsyms (inlined on this kernel)", hook.function)};
+  }
+  if (check.detail.empty()) {
+    auto loaded = probe_tracer_program(program);
+    check = loaded ? Check{true, fmt::format("{} loads and attaches", program)}
+                   : Check{false, loaded.error().message};
+  }
+  return hooks_[program] = check;
+}
+
 Result<MemoryController> KernelFeatures::memory_controller() { return discover_memory_controller(); }
 
 TierChoice choose_tier(Features& features) {
@@ -212,6 +264,21 @@ TierChoice choose_tier(Features& features) {
   }
   choice.can_trace = true;
   choice.tier = Tier::tracepoint;
+
+  // Where a tracepoint program is missing, a function hook takes its place: fentry first.
+  std::set<std::string> replaced;
+  for (Attach attach : {Attach::fentry, Attach::kprobe}) {
+    for (const FunctionHookSpec& hook : function_hooks()) {
+      if (std::ranges::find(choice.programs, std::string(hook.replaces)) != choice.programs.end() ||
+          replaced.contains(hook.replaces) || !features.probe_function_hook(hook, attach).ok)
+        continue;
+      replaced.insert(hook.replaces);
+      choice.programs.push_back(attach == Attach::fentry ? hook.fentry_program : hook.kprobe_program);
+      if (choice.tier == Tier::tracepoint) choice.tier = attach == Attach::fentry ? Tier::fentry : Tier::kprobe;
+      choice.notes.push_back(fmt::format("{} stands in for {} through {}", hook.function, hook.replaces,
+                                         attach_name(attach)));
+    }
+  }
   return choice;
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,18 @@ struct HookSpec {
 };
 std::span<const HookSpec> tracer_hooks();
 
+// The function tier: a kernel function that stands in for a missing tracepoint program,
+// through fentry (preferred) or a kprobe.
+enum class Attach { fentry, kprobe };
+std::string_view attach_name(Attach attach);
+struct FunctionHookSpec {
+  const char* function;
+  const char* fentry_program;
+  const char* kprobe_program;
+  const char* replaces;  // the tracepoint program it stands in for
+};
+std::span<const FunctionHookSpec> function_hooks();
+
 // oom:mark_victim carries (int pid) up to 6.8 and (task_struct *, uid) from 6.9 on.
 enum class MarkVictimShape { missing, pid_only, task };
 
@@ -43,6 +56,8 @@ class Features {
   virtual Check probe(Feature feature) = 0;
   // The hook loads and attaches with its program.
   virtual Check probe_hook(const HookSpec& hook) = 0;
+  // The function is there (BTF for fentry, kallsyms for kprobe) and the program attaches.
+  virtual Check probe_function_hook(const FunctionHookSpec& hook, Attach attach) = 0;
   virtual MarkVictimShape mark_victim_shape() = 0;
   virtual Result<MemoryController> memory_controller() = 0;
 };
@@ -52,13 +67,16 @@ class KernelFeatures final : public Features {
  public:
   Check probe(Feature feature) override;
   Check probe_hook(const HookSpec& hook) override;
+  Check probe_function_hook(const FunctionHookSpec& hook, Attach attach) override;
   MarkVictimShape mark_victim_shape() override;
   Result<MemoryController> memory_controller() override;
 
  private:
   Check run_probe(Feature feature);
+  bool in_kallsyms(std::string_view function);
   std::map<Feature, Check> probes_;
   std::map<std::string, Check> hooks_;
+  std::optional<std::set<std::string>> kallsyms_;
   std::optional<MarkVictimShape> mark_victim_shape_;
 };
 

@@ -15,9 +15,15 @@ namespace {
 std::atomic<int> quiet_depth{0};
 
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list args) {
-  char line[1024];
-  int written = std::vsnprintf(line, sizeof(line), format, args);
-  std::string text(line);
+  // The verifier log comes as one message of many lines: size it first.
+  va_list copy;
+  va_copy(copy, args);
+  int written = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  if (written < 0) return written;
+  std::string text(static_cast<std::size_t>(written) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), format, args);
+  text.resize(static_cast<std::size_t>(written));
   while (!text.empty() && text.back() == '\n') text.pop_back();
   switch (level) {
     case LIBBPF_WARN:

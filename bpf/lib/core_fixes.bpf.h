@@ -7,8 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 
-/* folio->flags became memdesc_flags_t { unsigned long f; } in 6.18
- * ("mm: introduce memdesc_flags_t", Matthew Wilcox, 2025); before it was unsigned long. */
+/* folio->flags became memdesc_flags_t { unsigned long f; } in 6.18; before, unsigned long. */
 struct memdesc_flags_t___v618 {
 	unsigned long f;
 } __attribute__((preserve_access_index));
@@ -22,13 +21,13 @@ struct folio___pre618 {
 } __attribute__((preserve_access_index));
 
 /* The order of a large folio moved from folio->_folio_order (5.16) to the low byte of
- * folio->_flags_1 (6.6, "mm: free up a word in the first tail page", commit ebc1baf5c9b4). */
+ * folio->_flags_1 (6.6, "mm: free up a word in the first tail page"). */
 struct folio___pre66 {
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
 
-/* mm->rss_stat became an array of percpu_counter in 6.2 (commit f1a7941243c1,
- * "mm: convert mm's rss stats into percpu_counter"); before, atomic counters. */
+/* mm->rss_stat became an array of percpu_counter in 6.2 ("mm: convert mm's rss stats into
+ * percpu_counter"); before, an mm_rss_stat of atomic counters. */
 struct mm_rss_stat___pre62 {
 	atomic_long_t count[4];
 } __attribute__((preserve_access_index));

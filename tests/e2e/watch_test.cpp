@@ -24,7 +24,7 @@ class Watcher {
                          err);
   }
   bool wait_until_tracing() {
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 3000; ++i) {  // a minute: the QEMU guests emulate every instruction
       if (slurp(err_).find("watch: tracing") != std::string::npos) return true;
       std::this_thread::sleep_for(20ms);
     }

@@ -17,6 +17,7 @@ class FakeFeatures final : public Features {
   std::set<std::string> missing_tracepoints;
   MarkVictimShape shape = MarkVictimShape::task;
   bool has_controller = true;
+  std::set<std::string> functions{"__lruvec_stat_mod_folio", "__mod_memcg_state"};
 
   Check probe(Feature feature) override {
     if (missing.contains(feature)) return {false, fmt::format("fake: no {}", feature_name(feature))};
@@ -26,6 +27,12 @@ class FakeFeatures final : public Features {
     if (missing_tracepoints.contains(hook.tracepoint) ||
         (std::string_view(hook.tracepoint) == "mark_victim" && shape == MarkVictimShape::missing))
       return {false, fmt::format("tracepoint {} is not in this kernel", hook.tracepoint)};
+    return {true, "fake"};
+  }
+  Check probe_function_hook(const FunctionHookSpec& hook, Attach attach) override {
+    if (missing.contains(attach == Attach::fentry ? Feature::fentry : Feature::kprobe))
+      return {false, "fake: attach refused"};
+    if (!functions.contains(hook.function)) return {false, "fake: no such function"};
     return {true, "fake"};
   }
   MarkVictimShape mark_victim_shape() override { return shape; }
@@ -59,11 +66,44 @@ TEST(ChooseTier, PidOnlyMarkVictimSelectsThePidProgram) {
 TEST(ChooseTier, MissingOptionalHooksDegradeWithAReason) {
   FakeFeatures kernel;
   kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};  // before 6.13
+  kernel.missing = {Feature::fentry, Feature::kprobe};
   TierChoice choice = choose_tier(kernel);
   ASSERT_TRUE(choice.can_trace);
+  EXPECT_EQ(choice.tier, Tier::tracepoint);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_mod_memcg_lruvec_state"), 0);
   ASSERT_EQ(choice.notes.size(), 2u);
   EXPECT_NE(choice.notes[0].find("mod_memcg_lruvec_state"), std::string::npos);
+}
+
+TEST(ChooseTier, WithoutMemcgTracepointsFentryStandsIn) {
+  FakeFeatures kernel;  // a 6.12 guest: no memcg tracepoints, fentry and kprobes work
+  kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};
+  TierChoice choice = choose_tier(kernel);
+  ASSERT_TRUE(choice.can_trace);
+  EXPECT_EQ(choice.tier, Tier::fentry);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_folio_fentry"), 1);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_fentry"), 1);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_page_fentry"), 0);  // one per tracepoint
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_folio_kprobe"), 0);
+}
+
+TEST(ChooseTier, KprobeIsTheFallbackAndTheOlderFunctionIsFound) {
+  FakeFeatures kernel;  // 6.1: __lruvec_stat_mod_folio is inline, fentry refused
+  kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};
+  kernel.missing = {Feature::fentry};
+  kernel.functions = {"__mod_lruvec_page_state", "__mod_memcg_state"};
+  TierChoice choice = choose_tier(kernel);
+  ASSERT_TRUE(choice.can_trace);
+  EXPECT_EQ(choice.tier, Tier::kprobe);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_page_kprobe"), 1);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_kprobe"), 1);
+}
+
+TEST(ChooseTier, TracepointsWinOverFunctionHooks) {
+  FakeFeatures kernel;
+  TierChoice choice = choose_tier(kernel);
+  EXPECT_EQ(choice.tier, Tier::tracepoint);
+  for (const auto& program : choice.programs) EXPECT_EQ(program.find("fentry"), std::string::npos) << program;
 }
 
 TEST(ChooseTier, BlockersSayWhatToDo) {
