@@ -15,20 +15,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 static __always_inline int filemap__account(struct folio *folio, bool removal)
 {
-	struct mem_cgroup *memcg = folio__memcg(folio);
 	unsigned long flags;
 	struct inode *inode;
 	__s64 pages;
 	__u32 kind;
 	__u64 id;
 
-	if (!memcg)
+	if (!memcg__lookup(memcg__from_data(folio->memcg_data), &id))
 		return 0;
-	id = memcg__id(memcg);
-	if (!memcg__traced(memcg, id))
-		return 0;
-	inode = folio__inode(folio);
-	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) == HUGETLBFS_MAGIC)
+	inode = folio__cache_inode(folio);
+	if (!inode || inode->i_sb->s_magic == HUGETLBFS_MAGIC)
 		return 0;
 
 	flags = folio__flags(folio);

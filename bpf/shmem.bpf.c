@@ -22,23 +22,18 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline int shmem__account_insertion(struct folio *folio)
 {
 	unsigned long flags = folio__flags(folio);
-	struct mem_cgroup *memcg;
 	struct inode *inode;
 	__u64 id, folio_key;
 	__u8 seen = 1;
 
 	/* Swap-backed and file-mapped: shmem. Anon folios are swap-backed too, but their
-	 * ->mapping carries the anon bit, which folio__inode() rejects. */
+	 * ->mapping carries the anon bit, which folio__file_inode() rejects. */
 	if (!folio__test_flag(flags, bpf_core_enum_value(enum pageflags, PG_swapbacked)))
 		return 0;
-	inode = folio__inode(folio);
+	if (!memcg__lookup(memcg__from_data(folio->memcg_data), &id))
+		return 0;
+	inode = folio__file_inode(folio);
 	if (!inode)
-		return 0;
-	memcg = folio__memcg(folio);
-	if (!memcg)
-		return 0;
-	id = memcg__id(memcg);
-	if (!memcg__traced(memcg, id))
 		return 0;
 
 	folio_key = (__u64)folio;

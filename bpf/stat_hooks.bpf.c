@@ -18,14 +18,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline void stat__page(struct page *page, int item, int val)
 {
 	int slot = charges__node_slot(item);
-	unsigned long data;
 
-	if (slot < 0)
-		return;
-	data = BPF_CORE_READ(page, memcg_data);
-	if (data & MEMCG_DATA_KMEM)
-		return;
-	charges__add((struct mem_cgroup *)(data & ~MEMCG_DATA_FLAGS_MASK), slot, val);
+	if (slot >= 0)
+		charges__add(memcg__from_data(BPF_CORE_READ(page, memcg_data)), slot, val);
 }
 
 static __always_inline void stat__memcg(struct mem_cgroup *memcg, int item, int val)

@@ -266,7 +266,10 @@ Result<int> run_watch(const WatchOptions& options) {
   while (stop_signal == 0 && (!deadline || std::chrono::steady_clock::now() < *deadline))
     if (auto stepped = session.step(100); !stepped) spdlog::error("{}", stepped.error().message);
   if (auto finished = session.finish(); !finished) return std::unexpected(finished.error());
-  spdlog::info("watch: {} report(s) written", session.reports_written());
+  const TracerCounters counters = session.counters();
+  spdlog::info("watch: {} report(s) written; {} events lost, {} file and {} process entries evicted",
+               session.reports_written(), counters.ringbuf_drops, counters.file_evictions(),
+               counters.charge_evictions());
   return 0;
 }
 

@@ -45,6 +45,7 @@ class Session final : public EventSink {
   void note_new_cgroup(const fs::path& dir);
 
   std::size_t reports_written() const { return reports_written_; }
+  TracerCounters counters() const { return tracer_->counters(); }
   const std::vector<fs::path>& report_paths() const { return report_paths_; }
 
   void on_victim(const oomtrace_victim_event& event) override;

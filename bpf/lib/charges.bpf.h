@@ -57,10 +57,7 @@ static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s
 	struct oomtrace_charge_value *value, zero = {};
 	struct oomtrace_charge_key key = {};
 
-	if (!memcg || slot < 0 || slot >= OOMTRACE_SLOT_COUNT)
-		return;
-	key.memcg_id = memcg__id(memcg);
-	if (!memcg__traced(memcg, key.memcg_id))
+	if (slot < 0 || slot >= OOMTRACE_SLOT_COUNT || !memcg__lookup(memcg, &key.memcg_id))
 		return;
 	charges__add_total(key.memcg_id, slot, pages);
 	key.tgid = current__tgid_or_kernel();

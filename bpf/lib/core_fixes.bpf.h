@@ -36,11 +36,12 @@ struct mm_struct___pre62 {
 	struct mm_rss_stat___pre62 rss_stat;
 } __attribute__((preserve_access_index));
 
+/* The readers below load directly: the folio is a typed tracepoint argument (tp_btf). */
 static __always_inline unsigned long folio__flags(struct folio *folio)
 {
 	if (bpf_core_field_exists(((struct folio___v618 *)folio)->flags.f))
-		return BPF_CORE_READ((struct folio___v618 *)folio, flags.f);
-	return BPF_CORE_READ((struct folio___pre618 *)folio, flags);
+		return ((struct folio___v618 *)folio)->flags.f;
+	return ((struct folio___pre618 *)folio)->flags;
 }
 
 static __always_inline bool folio__test_flag(unsigned long flags, int bit)
@@ -56,9 +57,9 @@ static __always_inline __u64 folio__nr_pages(struct folio *folio, unsigned long 
 	if (!folio__test_flag(flags, bpf_core_enum_value(enum pageflags, PG_head)))
 		return 1;
 	if (bpf_core_field_exists(folio->_flags_1))
-		order = BPF_CORE_READ(folio, _flags_1) & 0xff;
+		order = folio->_flags_1 & 0xff;
 	else
-		order = BPF_CORE_READ((struct folio___pre66 *)folio, _folio_order);
+		order = ((struct folio___pre66 *)folio)->_folio_order;
 	return 1ULL << (order & 31);
 }
 

@@ -67,14 +67,15 @@ static __always_inline __u32 files__removal_owner(void)
 	return 0;
 }
 
-/* Add `pages` (negative for removals) to the file's entry for `tgid`. */
+/* Add `pages` (negative for removals) to the file's entry for `tgid`. The inode comes from a
+ * tp_btf argument's fields: plain loads, no helper calls. */
 static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, __u32 tgid,
 					  __s64 pages, __u32 kind)
 {
 	struct oomtrace_file_key key = {
 		.memcg_id = memcg_id,
-		.ino = BPF_CORE_READ(inode, i_ino),
-		.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+		.ino = inode->i_ino,
+		.dev = inode->i_sb->s_dev,
 		.tgid = tgid,
 	};
 	struct oomtrace_file_value *value, init = { .pages = pages, .kind = kind };
@@ -100,14 +101,24 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 	}
 }
 
-static __always_inline struct inode *folio__inode(struct folio *folio)
+/* The inode of a folio known to be in a page cache (filemap tracepoints). */
+static __always_inline struct inode *folio__cache_inode(struct folio *folio)
 {
-	struct address_space *mapping = BPF_CORE_READ(folio, mapping);
+	struct address_space *mapping = folio->mapping;
 
-	/* Anon and movable folios tag the low bits of ->mapping. */
-	if (!mapping || ((unsigned long)mapping & 3))
+	return mapping ? mapping->host : NULL;
+}
+
+/* The inode of any LRU folio, or NULL for anon: anon and movable folios tag the low bits of
+ * ->mapping, which the verifier only lets us test as a plain number. */
+static __always_inline struct inode *folio__file_inode(struct folio *folio)
+{
+	unsigned long raw = 0;
+
+	bpf_probe_read_kernel(&raw, sizeof(raw), &folio->mapping);
+	if (!raw || (raw & 3))
 		return NULL;
-	return BPF_CORE_READ(mapping, host);
+	return folio__cache_inode(folio);
 }
 
 #endif /* OOMTRACE_FILES_BPF_H */

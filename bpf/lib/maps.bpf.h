@@ -43,6 +43,20 @@ struct {
 	__type(value, __u8);
 } memcg_verdicts SEC(".maps") __weak;
 
+struct memcg_cache_entry {
+	__u64 memcg; /* the struct mem_cgroup address */
+	__u64 serial; /* its css.serial_nr */
+	__u64 id;
+	__u64 traced;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct memcg_cache_entry);
+} memcg_cache SEC(".maps") __weak;
+
 /* memory_events_local[MEMCG_OOM] last seen per memcg id: the baseline for finding the
  * cgroup whose limit was hit. */
 struct {

@@ -13,11 +13,10 @@
 #define MEMCG_DATA_FLAGS_MASK 3UL
 #define MEMCG_DATA_KMEM 2UL
 
-static __always_inline struct mem_cgroup *folio__memcg(struct folio *folio)
+/* From folio->memcg_data (or page->memcg_data) to the memcg. Kernel-memory folios carry an
+ * obj_cgroup; page cache and shmem never do. */
+static __always_inline struct mem_cgroup *memcg__from_data(unsigned long data)
 {
-	unsigned long data = BPF_CORE_READ(folio, memcg_data);
-
-	/* Kernel-memory folios carry an obj_cgroup; page cache and shmem never do. */
 	if (data & MEMCG_DATA_KMEM)
 		return NULL;
 	return (struct mem_cgroup *)(data & ~MEMCG_DATA_FLAGS_MASK);
@@ -74,13 +73,13 @@ static __always_inline bool memcg__traced(struct mem_cgroup *memcg, __u64 id)
 	__u8 verdict = 0, *cached;
 	__u64 oom_count;
 
-	if (!filter_cgroups)
-		return true;
 	cached = bpf_map_lookup_elem(&memcg_verdicts, &id);
 	if (cached)
 		return *cached;
+	if (!filter_cgroups)
+		verdict = 1;
 
-	for (int depth = 0; depth < OOMTRACE_MAX_CGROUP_DEPTH && walk; depth++) {
+	for (int depth = 0; depth < OOMTRACE_MAX_CGROUP_DEPTH && walk && !verdict; depth++) {
 		__u64 walk_id = memcg__id(walk);
 
 		if (bpf_map_lookup_elem(&traced_roots, &walk_id)) {
@@ -96,12 +95,38 @@ static __always_inline bool memcg__traced(struct mem_cgroup *memcg, __u64 id)
 	return verdict;
 }
 
+/* The hot paths' view of a memcg: its id and the filter's verdict, from a one-entry per-CPU
+ * cache. Consecutive updates mostly hit the same memcg; css.serial_nr, unique for the life of
+ * the system, tells a reused address from the memcg that was cached. */
+static __always_inline bool memcg__lookup(struct mem_cgroup *memcg, __u64 *id)
+{
+	struct memcg_cache_entry *entry;
+	__u32 zero = 0;
+	__u64 serial;
+
+	if (!memcg)
+		return false;
+	serial = BPF_CORE_READ(memcg, css.serial_nr);
+	entry = bpf_map_lookup_elem(&memcg_cache, &zero);
+	if (entry && entry->memcg == (__u64)memcg && entry->serial == serial) {
+		*id = entry->id;
+		return entry->traced;
+	}
+	*id = memcg__id(memcg);
+	bool traced = memcg__traced(memcg, *id);
+	if (entry) {
+		entry->memcg = (__u64)memcg;
+		entry->serial = serial;
+		entry->id = *id;
+		entry->traced = traced;
+	}
+	return traced;
+}
+
 static __always_inline __u32 current__tgid_or_kernel(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
 	/* Kernel threads (reclaim, the OOM reaper, writeback) charge nothing of their own. */
-	if (BPF_CORE_READ(task, flags) & 0x00200000 /* PF_KTHREAD */)
+	if (bpf_get_current_task_btf()->flags & 0x00200000 /* PF_KTHREAD */)
 		return 0;
 	return bpf_get_current_pid_tgid() >> 32;
 }

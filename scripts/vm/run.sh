@@ -12,7 +12,7 @@ modules=$(dirname "$(dirname "$vmlinuz")")/lib/modules
 work=$(mktemp -d /tmp/oomtrace-vm-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,run,etc,lib/modules} "$root/$build/tests"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,scratch,run,etc,lib/modules} "$root/$build/tests"
 
 # busybox for the shell and the tools the scenarios use.
 cp /bin/busybox "$root/bin/busybox"
@@ -38,7 +38,8 @@ for program in "$build/oomtrace" "$build/tests/workload" "$build/tests/bpf_tests
 done
 [[ -x /usr/sbin/oomkill ]] && copy_with_libs /usr/sbin/oomkill
 
-# A RAM disk with ext4, so that files in /tmp have real page cache (tmpfs would make them shmem).
+# A RAM disk with ext4 as TMPDIR, so that the tests' files have real page cache (the initramfs
+# is tmpfs: files there would be shmem).
 brd=$(find "$modules" -name 'brd.ko*' | head -1)
 case "$brd" in
   *.xz) xz -dc "$brd" > "$root/lib/modules/brd.ko" ;;
@@ -55,12 +56,12 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/shm && mount -t tmpfs -o size=512m tmpfs /dev/shm
 insmod /lib/modules/brd.ko rd_nr=1 rd_size=393216 || echo "OOMTRACE-VM-SETUP insmod brd failed"
 /sbin/mke2fs -q -t ext4 /dev/ram0 || echo "OOMTRACE-VM-SETUP mke2fs failed"
-mount -t ext4 /dev/ram0 /tmp || echo "OOMTRACE-VM-SETUP mount /tmp failed"
-grep ' /tmp ' /proc/mounts
+mount -t ext4 /dev/ram0 /scratch || echo "OOMTRACE-VM-SETUP mount /scratch failed"
+grep ' /scratch ' /proc/mounts
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
-export HOME=/tmp PATH=/bin:/sbin:/usr/bin:/usr/sbin
-cd /tmp
+export HOME=/scratch TMPDIR=/scratch PATH=/bin:/sbin:/usr/bin:/usr/sbin
+cd /scratch
 echo "OOMTRACE-VM-KERNEL \$(uname -r)"
 for scenario in $scenarios; do
   echo "OOMTRACE-VM-BEGIN \$scenario"

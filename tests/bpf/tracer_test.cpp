@@ -108,7 +108,7 @@ TEST(Programs, BothMarkVictimShapesPassTheVerifier) {
 
 TEST_F(TracerTest, CountsPageCacheOfAWrittenFileAndItsRemoval) {
   OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
-  const std::string path = "/tmp/oomtrace-bpf-write." + std::to_string(::getpid());
+  const std::string path = temp_dir_path("oomtrace-bpf-write." + std::to_string(::getpid()));
   ASSERT_EQ(run({"write:" + path + ":8"}), 0);
   drain();
   auto [pages, chargers] = pages_of(path);
@@ -156,7 +156,7 @@ TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {
   OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
   auto sibling = TestCgroup::make("bpf-sibling");
   ASSERT_TRUE(sibling);
-  const std::string path = "/tmp/oomtrace-bpf-sibling." + std::to_string(::getpid());
+  const std::string path = temp_dir_path("oomtrace-bpf-sibling." + std::to_string(::getpid()));
   ASSERT_EQ(run_in_cgroup(sibling->dir(), {built("tests/workload"), "write:" + path + ":4"}), 0);
   drain();
   auto sibling_id = CgroupFs::id(sibling->dir());

@@ -24,8 +24,8 @@ using nlohmann::json;
 class Scratch {
  public:
   Scratch() {
-    char dir[] = "/tmp/oomtrace-e2e-XXXXXX";
-    path_ = ::mkdtemp(dir);
+    std::string dir = temp_dir_path("oomtrace-e2e-XXXXXX");
+    path_ = ::mkdtemp(dir.data());
   }
   ~Scratch() {
     std::error_code ec;

@@ -18,10 +18,10 @@ int status_of(int wait_status) {
 }
 
 std::string temp_path(const char* tag) {
-  char path[] = "/tmp/oomtrace-test-XXXXXX";
-  int fd = ::mkstemp(path);
+  std::string path = temp_dir_path("oomtrace-test-XXXXXX");
+  int fd = ::mkstemp(path.data());
   if (fd >= 0) ::close(fd);
-  return std::string(path) + tag;
+  return path + tag;
 }
 
 pid_t fork_exec(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
@@ -43,6 +43,11 @@ pid_t fork_exec(const std::vector<std::string>& argv, const std::string& out, co
 }
 
 }  // namespace
+
+std::string temp_dir_path(const std::string& name) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/" + name;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

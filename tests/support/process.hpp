@@ -23,6 +23,9 @@ int wait_program(int pid);
 
 std::string slurp(const std::string& path);
 
+// A path below $TMPDIR (or /tmp): the QEMU guests point it at a disk-backed filesystem.
+std::string temp_dir_path(const std::string& name);
+
 // Path of a built program, from the OOMTRACE_BUILD_DIR compile definition.
 std::string built(const std::string& relative);
 
