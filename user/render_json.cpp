@@ -12,10 +12,15 @@ json limit_json(const std::optional<std::uint64_t>& limit) {
 }
 
 json cgroup_ref_json(const CgroupRef& ref) {
-  return {{"path", ref.path},
-          {"id", ref.id},
-          {"limit_bytes", limit_json(ref.limit_bytes)},
-          {"usage_bytes", ref.usage_bytes}};
+  json out = {{"path", ref.path},
+              {"id", ref.id},
+              {"limit_bytes", limit_json(ref.limit_bytes)},
+              {"usage_bytes", ref.usage_bytes}};
+  const ContainerInfo& c = ref.container;
+  if (!c.empty())
+    out["container"] = {{"runtime", c.runtime},     {"id", c.container_id}, {"pod_uid", c.pod_uid},
+                        {"qos_class", c.qos_class}, {"systemd_unit", c.systemd_unit}};
+  return out;
 }
 
 json stat_json(const MemoryStat& stat) {
@@ -36,6 +41,7 @@ void read_ref(const json& in, CgroupRef& ref) {
   const auto& limit = in.at("limit_bytes");
   if (!limit.is_null()) ref.limit_bytes = limit.get<std::uint64_t>();
   ref.usage_bytes = in.at("usage_bytes").get<std::uint64_t>();
+  ref.container = container_of_cgroup(ref.path);
 }
 
 void read_stat(const json& in, MemoryStat& stat) {

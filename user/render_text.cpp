@@ -15,6 +15,17 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
   return fmt::format("{:3.0f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
+// "container 0123456789ab (containerd), pod 1234-..." where the path names one.
+std::string owner_text(const ContainerInfo& c) {
+  std::string text;
+  if (!c.container_id.empty())
+    text += fmt::format("container {}{}", c.container_id.substr(0, 12),
+                        c.runtime.empty() ? "" : fmt::format(" ({})", c.runtime));
+  if (!c.pod_uid.empty()) text += fmt::format("{}pod {} ({})", text.empty() ? "" : ", ", c.pod_uid, c.qos_class);
+  if (text.empty() && !c.systemd_unit.empty()) text = fmt::format("unit {}", c.systemd_unit);
+  return text.empty() ? text : " [" + text + "]";
+}
+
 std::string limit_text(const CgroupRef& ref) {
   if (!ref.limit_bytes) return fmt::format("no limit, usage {}", format_bytes(ref.usage_bytes));
   return fmt::format("limit {}, usage {} = {}", format_bytes(*ref.limit_bytes),
@@ -73,7 +84,8 @@ std::string render_text(const Report& report) {
                          format_bytes(v.file_rss_bytes), format_bytes(v.shmem_rss_bytes),
                          v.oom_score_adj);
     if (oom.constraint == "memcg")
-      out << fmt::format("Limit hit: {} ({})\n", oom.memcg.path, limit_text(oom.memcg));
+      out << fmt::format("Limit hit: {}{} ({})\n", oom.memcg.path, owner_text(oom.memcg.container),
+                         limit_text(oom.memcg));
     else
       out << "Limit hit: none of the cgroups' limits; the host ran out of memory\n";
     out << fmt::format("Triggered by: pid {} ({})\n", oom.trigger_pid, oom.trigger_comm);

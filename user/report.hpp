@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cgroup.hpp"
+#include "container.hpp"
 
 namespace oomtrace {
 
@@ -27,6 +28,7 @@ struct CgroupRef {
   std::uint64_t id = 0;
   std::optional<std::uint64_t> limit_bytes;  // none: unlimited
   std::uint64_t usage_bytes = 0;
+  ContainerInfo container = {};  // from the path, where it names one
 };
 
 struct OomInfo {

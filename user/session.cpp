@@ -197,6 +197,7 @@ Result<void> Session::write_report(const PendingOom* oom) {
                               v.shmem_rss_bytes, v.oom_score_adj});
       victim_anon[v.victim_tgid] = v.anon_rss_bytes;
     }
+    info.memcg.container = container_of_cgroup(info.memcg.path);
     report.oom = std::move(info);
   }
 
@@ -209,6 +210,7 @@ Result<void> Session::write_report(const PendingOom* oom) {
   if (!dir) dir = cgroups_.controller().mount;
   auto id = CgroupFs::id(*dir);
   report.cgroup.ref.path = cgroups_.relative(*dir);
+  report.cgroup.ref.container = container_of_cgroup(report.cgroup.ref.path);
   report.cgroup.ref.id = id ? *id : 0;
   auto usage = cgroups_.usage(*dir);
   auto limit = cgroups_.limit(*dir);

@@ -24,6 +24,14 @@ std::string temp_path(const char* tag) {
   return path + tag;
 }
 
+[[noreturn]] void exec_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
 pid_t fork_exec(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -33,11 +41,7 @@ pid_t fork_exec(const std::vector<std::string>& argv, const std::string& out, co
     ::dup2(err_fd, 2);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   return pid;
 }
@@ -92,11 +96,7 @@ int start_in_cgroup(const std::string& dir, const std::vector<std::string>& argv
     int fd = ::open((dir + "/cgroup.procs").c_str(), O_WRONLY);
     if (fd < 0 || ::write(fd, "0", 1) != 1) ::_exit(126);
     ::close(fd);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   return pid;
 }

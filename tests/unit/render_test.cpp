@@ -164,3 +164,21 @@ TEST(Timeline, KeepsTheLastSamplesOldestFirst) {
 
 }  // namespace
 }  // namespace oomtrace
+
+namespace oomtrace {
+namespace {
+
+TEST(RenderReport, NamesTheContainerBehindTheLimit) {
+  Report r = sample_report();
+  const std::string id(64, 'a');
+  r.oom->memcg.path = "/system.slice/docker-" + id + ".scope";
+  r.oom->memcg.container = container_of_cgroup(r.oom->memcg.path);
+  auto json = nlohmann::json::parse(render_json(r));
+  EXPECT_EQ(json["oom"]["memcg"]["container"]["runtime"], "docker");
+  EXPECT_EQ(json["oom"]["memcg"]["container"]["id"], id);
+  EXPECT_NE(render_text(r).find("[container aaaaaaaaaaaa (docker)]"), std::string::npos) << render_text(r);
+  EXPECT_FALSE(json["cgroup"].contains("container"));  // "/job" names none
+}
+
+}  // namespace
+}  // namespace oomtrace
