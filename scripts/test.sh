@@ -14,4 +14,6 @@ scripts/build.sh
 build_dir=${BUILD_DIR:-build}
 # One ctest run, so its closing line counts every tier.
 labels=$(echo "$tiers" | tr ' ' '|')
-ctest --test-dir "$build_dir" -L "^(${labels})\$" --no-tests=error --output-on-failure --timeout 900
+# --verbose: the log shows every test that ran, and what each QEMU guest printed (its doctor
+# output with the tier, and the gtest results per scenario).
+ctest --test-dir "$build_dir" -L "^(${labels})\$" --no-tests=error --verbose --timeout 1500
