@@ -88,6 +88,7 @@ std::string render_json(const Report& report) {
   cgroup["stat"] = stat_json(report.cgroup.stat);
   cgroup["stat_live"] = report.cgroup.stat_live;
   cgroup["stat_at_kill"] = report.cgroup.stat_at_kill;
+  if (report.cgroup.oom_kills) cgroup["oom_kills"] = *report.cgroup.oom_kills;
   out["cgroup"] = cgroup;
 
   json files = json::array();
@@ -172,6 +173,7 @@ Result<Report> parse_report_json(std::string_view text) {
     read_stat(cgroup.at("stat"), report.cgroup.stat);
     report.cgroup.stat_live = cgroup.value("stat_live", true);
     report.cgroup.stat_at_kill = cgroup.value("stat_at_kill", false);
+    if (cgroup.contains("oom_kills")) report.cgroup.oom_kills = cgroup.at("oom_kills").get<std::uint64_t>();
     for (const auto& f : in.at("files")) {
       FileEntry entry{f.at("name").get<std::string>(), f.at("dev").get<std::string>(),
                       f.at("ino").get<std::uint64_t>(), f.at("kind").get<std::string>(),

@@ -45,6 +45,7 @@ struct CgroupInfo {
   MemoryStat stat;
   bool stat_live = true;  // false: the cgroup was gone, stat comes from the last sample
   bool stat_at_kill = false;  // memory.stat moved back to the kill by the kernel's counters
+  std::optional<std::uint64_t> oom_kills;  // the kernel's own count (memory.events / oom_control)
 };
 
 struct Charger {

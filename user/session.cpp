@@ -227,6 +227,7 @@ Result<void> Session::write_report(const PendingOom* oom) {
     report.cgroup.stat = tracked->timeline.latest()->stat;
   }
   if (limit) report.cgroup.ref.limit_bytes = *limit;
+  if (auto kills = cgroups_.oom_kills(*dir)) report.cgroup.oom_kills = *kills;
   const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   if (oom && oom->victims.front().has_domain_pages && report.cgroup.stat_live &&
       oom->victims.front().oom_memcg_id == report.cgroup.ref.id) {

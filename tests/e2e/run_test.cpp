@@ -65,6 +65,7 @@ TEST(Run, ReportsTheOomKillOfTheBundledReproducer) {
   const auto shmem = report["cgroup"]["stat"]["shmem_bytes"].get<double>();
   EXPECT_NEAR(shmem, 16.0 * MiB, 0.05 * 16 * MiB);
   EXPECT_GE(report["timeline"].size(), 2u);
+  EXPECT_EQ(report["cgroup"]["oom_kills"], 1) << "the kernel's own count, read at the kill";
   EXPECT_EQ(report["tracing"]["lost_events"], 0);
 
   // Every report written is announced, and no temporary file is left.

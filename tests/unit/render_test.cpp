@@ -37,6 +37,7 @@ Report sample_report() {
   r.processes.push_back({100, "leaker", 40 * MiB, 3 * MiB, 20 * MiB, true});
   r.timeline = {{-3000, 30 * MiB, 1 * MiB, 28 * MiB, 20 * MiB}, {0, 64 * MiB, 40 * MiB, 23 * MiB, 20 * MiB}};
   r.tracing.since = "2026-12-03T09:59:57.000Z";
+  r.cgroup.oom_kills = 1;
   r.diagnosis = diagnose(r);
   return r;
 }
