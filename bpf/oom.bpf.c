@@ -14,6 +14,32 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* A later victim of the same OOM (group kill, shared mm) finds the counter already moved. */
 #define SAME_OOM_WINDOW_NS (2ULL * 1000 * 1000 * 1000)
 
+struct domain_sum {
+	__u64 memcg_id;
+	struct oomtrace_memcg_totals totals;
+};
+
+static long oom__add_charges(struct bpf_map *map, struct oomtrace_charge_key *key,
+			     struct oomtrace_charge_value *value, struct domain_sum *sum)
+{
+	if (key->memcg_id != sum->memcg_id)
+		return 0;
+	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
+		sum->totals.pages[slot] += value->pages[slot];
+	return 0;
+}
+
+/* The domain's charge counters at this instant, summed over its processes here rather than
+ * kept per memcg on every stat update: the hot path pays one map update, the rare OOM a walk. */
+static __always_inline void oom__snapshot_domain(__u64 domain_id, struct oomtrace_victim_event *event)
+{
+	struct domain_sum sum = { .memcg_id = domain_id };
+
+	bpf_for_each_map_elem(&charges, oom__add_charges, &sum, 0);
+	__builtin_memcpy(event->domain_pages, sum.totals.pages, sizeof(event->domain_pages));
+	event->has_domain_pages = 1;
+}
+
 /* From this kill on, removals are booked to its epoch until userspace has read the maps; a
  * later victim of the same OOM joins the epoch of the first. */
 static __always_inline void oom__start_removal_epoch(struct oomtrace_victim_event *event)
@@ -38,7 +64,6 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 					     struct oomtrace_victim_event *event)
 {
 	struct mem_cgroup *moved = NULL, *at_limit = NULL, *recent = NULL, *walk = memcg;
-	struct oomtrace_memcg_totals *totals;
 	struct last_domain *last;
 	__u64 domain_id;
 	__u32 zero = 0;
@@ -77,12 +102,7 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 		return;
 	domain_id = memcg__id(moved);
 	event->oom_memcg_id = domain_id;
-	/* A map key on the stack: before 6.2 the verifier takes no ring-buffer memory as a key. */
-	totals = bpf_map_lookup_elem(&memcg_totals, &domain_id);
-	if (totals) {
-		__builtin_memcpy(event->domain_pages, totals->pages, sizeof(event->domain_pages));
-		event->has_domain_pages = 1;
-	}
+	oom__snapshot_domain(domain_id, event);
 	event->oom_usage_bytes = BPF_CORE_READ(moved, memory.usage.counter) * page_size;
 	event->oom_limit_bytes = BPF_CORE_READ(moved, memory.max) * page_size;
 	if (last) {

@@ -56,7 +56,6 @@ void configure(TracerSkeleton& skel, const TracerOptions& options) {
   bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
   bpf_map__set_max_entries(skel->maps.task_comms, options.max_charges);
   bpf_map__set_max_entries(skel->maps.shmem_folios, options.max_shmem_folios);
-  bpf_map__set_max_entries(skel->maps.memcg_totals, options.max_cgroups);
 }
 
 // Leaves only `programs` to be loaded.
@@ -173,9 +172,15 @@ std::vector<ChargeRecord> Tracer::charges() const {
 }
 
 std::optional<oomtrace_memcg_totals> Tracer::memcg_totals(std::uint64_t cgroup_id) const {
+  // Summed as mark_victim sums them in the kernel, so the two can be compared.
   oomtrace_memcg_totals totals{};
-  if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.memcg_totals), &cgroup_id, &totals) != 0)
-    return std::nullopt;
+  bool found = false;
+  for (const ChargeRecord& record : charges()) {
+    if (record.key.memcg_id != cgroup_id) continue;
+    found = true;
+    for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; ++slot) totals.pages[slot] += record.value.pages[slot];
+  }
+  if (!found) return std::nullopt;
   return totals;
 }
 
@@ -225,7 +230,7 @@ Result<void> probe_tracer_program(const std::string& program) {
   auto skel = TracerSkeleton::open();
   if (!skel) return std::unexpected(skel.error());
   TracerOptions small{.cgroup_roots = {}, .ringbuf_bytes = 4096, .max_files = 1, .max_charges = 1,
-                      .max_shmem_folios = 1, .max_cgroups = 1};
+                      .max_shmem_folios = 1};
   configure(*skel, small);
   select_programs(*skel, {program});
   LibbpfQuiet quiet;

@@ -24,7 +24,6 @@ struct TracerOptions {
   std::uint32_t max_files = 65536;
   std::uint32_t max_charges = 16384;
   std::uint32_t max_shmem_folios = 131072;
-  std::uint32_t max_cgroups = 4096;
 };
 
 // Receives ring-buffer events, copied out of the ring.

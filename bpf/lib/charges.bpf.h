@@ -37,21 +37,6 @@ static __always_inline int charges__memcg_slot(int item)
 	return -1;
 }
 
-static __always_inline void charges__add_total(__u64 memcg_id, int slot, __s64 pages)
-{
-	struct oomtrace_memcg_totals *totals, zero = {};
-
-	totals = bpf_map_lookup_elem(&memcg_totals, &memcg_id);
-	if (!totals) {
-		bpf_map_update_elem(&memcg_totals, &memcg_id, &zero, BPF_NOEXIST);
-		totals = bpf_map_lookup_elem(&memcg_totals, &memcg_id);
-		if (!totals)
-			return;
-	}
-	if (slot >= 0 && slot < OOMTRACE_SLOT_COUNT)
-		__sync_fetch_and_add(&totals->pages[slot], pages);
-}
-
 static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s64 pages)
 {
 	struct oomtrace_charge_value *value, zero = {};
@@ -59,7 +44,6 @@ static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s
 
 	if (slot < 0 || slot >= OOMTRACE_SLOT_COUNT || !memcg__lookup(memcg, &key.memcg_id))
 		return;
-	charges__add_total(key.memcg_id, slot, pages);
 	key.tgid = current__tgid_or_kernel();
 
 	value = bpf_map_lookup_elem(&charges, &key);

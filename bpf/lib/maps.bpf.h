@@ -100,13 +100,6 @@ struct {
 } charges SEC(".maps") __weak;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096); /* set by the loader */
-	__type(key, __u64);
-	__type(value, struct oomtrace_memcg_totals);
-} memcg_totals SEC(".maps") __weak;
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384); /* set by the loader */
 	__type(key, __u32);

@@ -151,7 +151,7 @@ struct oomtrace_comm {
 	char comm[OOMTRACE_COMM_LEN];
 };
 
-/* The same counters per memcg (all tasks), keyed by memcg id. */
+/* The same counters summed over a memcg's tasks. */
 struct oomtrace_memcg_totals {
 	__s64 pages[OOMTRACE_SLOT_COUNT];
 };
