@@ -99,10 +99,17 @@ void Session::sample() {
     }
   }
   const auto now = WallClock::now();
-  for (auto& [id, tracked] : tracked_) {
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    Tracked& tracked = it->second;
     auto usage = cgroups_.usage(tracked.dir);
     auto stat = usage ? cgroups_.stat(tracked.dir) : Result<MemoryStat>(std::unexpected(usage.error()));
-    if (usage && stat) tracked.timeline.push({now, *usage, *stat});
+    if (usage && stat) {
+      tracked.timeline.push({now, *usage, *stat});
+    } else if (const Sample* last = tracked.timeline.latest(); last && now - last->time > kKeepRemoved) {
+      it = tracked_.erase(it);  // gone for good: forget it
+      continue;
+    }
+    ++it;
   }
 }
 

@@ -56,6 +56,8 @@ class Session final : public EventSink {
     fs::path dir;
     Timeline timeline;
   };
+  // A removed cgroup's last samples are kept this long, for a report that arrives late.
+  static constexpr auto kKeepRemoved = std::chrono::minutes(2);
   struct PendingOom {
     std::vector<oomtrace_victim_event> victims;
     std::chrono::steady_clock::time_point last_victim;
