@@ -235,6 +235,17 @@ Result<void> CgroupFs::set_oom_group(const fs::path& dir) const {
   return write_knob(dir / "memory.oom.group", "1");
 }
 
+void CgroupFs::kill_members(const fs::path& dir) const {
+  using namespace std::chrono_literals;
+  for (int round = 0; round < 100; ++round) {
+    auto procs = read_file(dir / "cgroup.procs");
+    if (!procs || procs->empty()) return;
+    std::istringstream pids(*procs);
+    for (pid_t pid; pids >> pid;) ::kill(pid, SIGKILL);
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
 Result<void> CgroupFs::remove(const fs::path& dir) const {
   using namespace std::chrono_literals;
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -72,6 +72,8 @@ class CgroupFs {
   [[nodiscard]] Result<void> add_process(const fs::path& dir, pid_t pid) const;
   // On v2, members of a kill are killed together (memory.oom.group).
   [[nodiscard]] Result<void> set_oom_group(const fs::path& dir) const;
+  // SIGKILLs every member until none is left (bounded): what is left of a job, or a test.
+  void kill_members(const fs::path& dir) const;
   // Waits briefly for exiting members to leave, then rmdir.
   [[nodiscard]] Result<void> remove(const fs::path& dir) const;
 

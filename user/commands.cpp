@@ -86,12 +86,7 @@ class TransientCgroup {
  public:
   TransientCgroup(const CgroupFs& cgroups, fs::path dir) : cgroups_(cgroups), dir_(std::move(dir)) {}
   ~TransientCgroup() {
-    for (int round = 0; round < 50; ++round) {
-      auto procs = read_file(dir_ / "cgroup.procs");
-      if (!procs || procs->empty()) break;
-      for (auto pid : parse_pids(*procs)) ::kill(pid, SIGKILL);
-      std::this_thread::sleep_for(10ms);
-    }
+    cgroups_.kill_members(dir_);
     if (auto removed = cgroups_.remove(dir_); !removed) spdlog::warn("{}", removed.error().message);
   }
   TransientCgroup(const TransientCgroup&) = delete;
@@ -99,17 +94,6 @@ class TransientCgroup {
   const fs::path& dir() const { return dir_; }
 
  private:
-  static std::vector<pid_t> parse_pids(const std::string& text) {
-    std::vector<pid_t> pids;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      auto end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      if (end > pos) pids.push_back(static_cast<pid_t>(std::stol(text.substr(pos, end - pos))));
-      pos = end + 1;
-    }
-    return pids;
-  }
   const CgroupFs& cgroups_;
   fs::path dir_;
 };

@@ -2,15 +2,11 @@
 // with its members killed and the directory removed when the test ends.
 #pragma once
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "cgroup.hpp"
 #include "fsutil.hpp"
@@ -31,14 +27,7 @@ class TestCgroup {
   TestCgroup(const TestCgroup&) = delete;
   TestCgroup& operator=(const TestCgroup&) = delete;
   ~TestCgroup() {
-    if (dir_.empty()) return;
-    for (int round = 0; round < 100; ++round) {
-      auto procs = read_file(dir_ / "cgroup.procs");
-      if (!procs || procs->empty()) break;
-      std::istringstream pids(*procs);
-      for (pid_t pid; pids >> pid;) ::kill(pid, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    cgroups_.kill_members(dir_);
     (void)cgroups_.remove(dir_);
   }
 
