@@ -97,6 +97,19 @@ Attribution attribute(const AttributionInput& input) {
   return result;
 }
 
+std::optional<oomtrace_memcg_totals> sum_charges(const std::vector<ChargeRecord>& charges,
+                                                 std::uint64_t memcg_id) {
+  oomtrace_memcg_totals totals{};
+  bool found = false;
+  for (const ChargeRecord& record : charges) {
+    if (record.key.memcg_id != memcg_id) continue;
+    found = true;
+    for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; ++slot) totals.pages[slot] += record.value.pages[slot];
+  }
+  if (!found) return std::nullopt;
+  return totals;
+}
+
 MemoryStat stat_at_kill(const MemoryStat& now, const oomtrace_memcg_totals& at_kill,
                         const oomtrace_memcg_totals& at_read, std::uint64_t page_size) {
   MemoryStat stat = now;

@@ -39,6 +39,11 @@ struct Attribution {
 
 Attribution attribute(const AttributionInput& input);
 
+// A memcg's charge counters summed over its processes, as mark_victim sums them in the kernel;
+// nullopt when the memcg has no entry.
+std::optional<oomtrace_memcg_totals> sum_charges(const std::vector<ChargeRecord>& charges,
+                                                 std::uint64_t memcg_id);
+
 // memory.stat read `now`, moved back to the instant of the kill by the kernel's exact counters
 // taken then and now (the victims' exit frees their anon within microseconds of the kill).
 MemoryStat stat_at_kill(const MemoryStat& now, const oomtrace_memcg_totals& at_kill,

@@ -234,13 +234,16 @@ Result<void> Session::write_report(const PendingOom* oom) {
     report.cgroup.stat = tracked->timeline.latest()->stat;
   }
   if (limit) report.cgroup.ref.limit_bytes = *limit;
+  // One snapshot of each map serves the attribution, the stat at the kill and the counters.
+  std::vector<FileRecord> files = tracer_->files();
+  std::vector<ChargeRecord> charges = tracer_->charges();
   if (auto kills = cgroups_.oom_kills(*dir)) report.cgroup.oom_kills = *kills;
   const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   if (oom && oom->victims.front().has_domain_pages && report.cgroup.stat_live &&
       oom->victims.front().oom_memcg_id == report.cgroup.ref.id) {
     oomtrace_memcg_totals at_kill{};
     std::memcpy(at_kill.pages, oom->victims.front().domain_pages, sizeof(at_kill.pages));
-    if (auto at_read = tracer_->memcg_totals(report.cgroup.ref.id)) {
+    if (auto at_read = sum_charges(charges, report.cgroup.ref.id)) {
       report.cgroup.stat = stat_at_kill(report.cgroup.stat, at_kill, *at_read, page_size);
       report.cgroup.stat_at_kill = true;
     }
@@ -250,8 +253,9 @@ Result<void> Session::write_report(const PendingOom* oom) {
 
   // Attribution over the cgroup and everything below it.
   AttributionInput input;
-  input.files = tracer_->files();
-  input.charges = tracer_->charges();
+  const auto counters = tracer_->counters(files.size(), charges.size());
+  input.files = std::move(files);
+  input.charges = std::move(charges);
   input.page_size = page_size;
   if (id) input.memcg_ids.insert(*id);
   for (const auto& [tracked_id, t] : tracked_) {
@@ -276,7 +280,6 @@ Result<void> Session::write_report(const PendingOom* oom) {
   report.timeline.push_back({0, report.cgroup.ref.usage_bytes, report.cgroup.stat.anon_bytes,
                              report.cgroup.stat.file_bytes, report.cgroup.stat.shmem_bytes});
 
-  auto counters = tracer_->counters();
   report.tracing.since = iso_time(since_);
   report.tracing.lost_events = counters.ringbuf_drops;
   report.tracing.file_evictions = counters.file_evictions();

@@ -171,19 +171,6 @@ std::vector<ChargeRecord> Tracer::charges() const {
       bpf_map__fd(state_->skel->maps.charges));
 }
 
-std::optional<oomtrace_memcg_totals> Tracer::memcg_totals(std::uint64_t cgroup_id) const {
-  // Summed as mark_victim sums them in the kernel, so the two can be compared.
-  oomtrace_memcg_totals totals{};
-  bool found = false;
-  for (const ChargeRecord& record : charges()) {
-    if (record.key.memcg_id != cgroup_id) continue;
-    found = true;
-    for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; ++slot) totals.pages[slot] += record.value.pages[slot];
-  }
-  if (!found) return std::nullopt;
-  return totals;
-}
-
 std::map<std::uint32_t, std::string> Tracer::task_comms() const {
   struct Record {
     __u32 key;
@@ -195,7 +182,9 @@ std::map<std::uint32_t, std::string> Tracer::task_comms() const {
   return comms;
 }
 
-TracerCounters Tracer::counters() const {
+TracerCounters Tracer::counters() const { return counters(files().size(), charges().size()); }
+
+TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_entries) const {
   int cpus = libbpf_num_possible_cpus();
   std::vector<__u64> per_cpu(cpus > 0 ? static_cast<std::size_t>(cpus) : 1);
   const auto sum = [&](__u32 index) {
@@ -211,8 +200,8 @@ TracerCounters Tracer::counters() const {
   counters.charge_inserts = sum(OOMTRACE_COUNTER_CHARGE_INSERTS);
   counters.charge_insert_fails = sum(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
   counters.shmem_reinserts = sum(OOMTRACE_COUNTER_SHMEM_REINSERTS);
-  counters.file_entries = files().size();
-  counters.charge_entries = charges().size();
+  counters.file_entries = file_entries;
+  counters.charge_entries = charge_entries;
   return counters;
 }
 

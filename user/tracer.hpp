@@ -81,9 +81,10 @@ class Tracer {
 
   std::vector<FileRecord> files() const;
   std::vector<ChargeRecord> charges() const;
-  std::optional<oomtrace_memcg_totals> memcg_totals(std::uint64_t cgroup_id) const;
   std::map<std::uint32_t, std::string> task_comms() const;
   TracerCounters counters() const;
+  // The same, with the live entry counts of snapshots already taken (no second map walk).
+  TracerCounters counters(std::size_t file_entries, std::size_t charge_entries) const;
   std::vector<MapMemory> map_memory() const;
   const std::vector<std::string>& attached() const { return attached_; }
 

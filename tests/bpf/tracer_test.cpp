@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "attribution.hpp"
 #include "features.hpp"
 #include "names.hpp"
 #include "process.hpp"
@@ -179,7 +180,7 @@ TEST_F(TracerTest, ChargesAnonPerProcess) {
   EXPECT_GE(it->value.pages[OOMTRACE_SLOT_ANON], (24 << 20) / static_cast<std::int64_t>(kPage));
   EXPECT_LE(it->value.pages[OOMTRACE_SLOT_ANON], (28 << 20) / static_cast<std::int64_t>(kPage));
   EXPECT_EQ(tracer_->task_comms().at(pid), "workload");  // renamed at exec
-  auto totals = tracer_->memcg_totals(id_);
+  auto totals = sum_charges(tracer_->charges(), id_);
   ASSERT_TRUE(totals);
   EXPECT_GE(totals->pages[OOMTRACE_SLOT_ANON], it->value.pages[OOMTRACE_SLOT_ANON]);
 
