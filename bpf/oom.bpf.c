@@ -29,13 +29,37 @@ static long oom__add_charges(struct bpf_map *map, struct oomtrace_charge_key *ke
 	return 0;
 }
 
+/* More than any machine oomtrace runs on; the loop runs nr_cpus times. */
+#define MAX_CPUS 4096
+
+/* What the CPUs' slots hold that is not in `charges` yet (struct oomtrace_hot). */
+static __always_inline void oom__add_pending_charges(struct domain_sum *sum)
+{
+	for (__u32 cpu = 0; cpu < nr_cpus && cpu < MAX_CPUS; cpu++) {
+		/* Unrolled with a key of its own: 6.1's verifier loses a loop counter spilled to
+		 * the stack for the lookup and calls the loop infinite. */
+#pragma unroll
+		for (int i = 0; i < OOMTRACE_HOT_SLOT_COUNT; i++) {
+			__u32 index = i;
+			struct oomtrace_hot *hot = bpf_map_lookup_percpu_elem(&hot_slots, &index, cpu);
+
+			if (!hot || hot->charge_key.memcg_id != sum->memcg_id)
+				continue;
+			for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
+				sum->totals.pages[slot] += hot->charge_pages.pages[slot];
+		}
+	}
+}
+
 /* The domain's charge counters at this instant, summed over its processes here rather than
- * kept per memcg on every stat update: the hot path pays one map update, the rare OOM a walk. */
+ * kept per memcg on every stat update: the hot path pays (mostly) no map update, the rare OOM
+ * a walk. */
 static __always_inline void oom__snapshot_domain(__u64 domain_id, struct oomtrace_victim_event *event)
 {
 	struct domain_sum sum = { .memcg_id = domain_id };
 
 	bpf_for_each_map_elem(&charges, oom__add_charges, &sum, 0);
+	oom__add_pending_charges(&sum);
 	__builtin_memcpy(event->domain_pages, sum.totals.pages, sizeof(event->domain_pages));
 	event->has_domain_pages = 1;
 }
@@ -111,6 +135,8 @@ static __always_inline void oom__find_domain(struct mem_cgroup *memcg,
 	}
 }
 
+/* Victim events are submitted with BPF_RB_FORCE_WAKEUP: the default wakes the reader only
+ * when it has consumed everything before, and name events are sent without a wakeup. */
 static __always_inline struct oomtrace_victim_event *oom__reserve(void)
 {
 	struct oomtrace_victim_event *event;
@@ -163,7 +189,7 @@ int BPF_PROG(handle_mark_victim, struct task_struct *task, uid_t uid)
 	} else {
 		oom__start_removal_epoch(event);
 	}
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -179,6 +205,6 @@ int BPF_PROG(handle_mark_victim_pid, int pid)
 	event->victim_pid = pid;
 	event->victim_tgid = pid;
 	oom__start_removal_epoch(event);
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

@@ -19,16 +19,21 @@ static __always_inline void stat__page(struct page *page, int item, int val)
 {
 	int slot = charges__node_slot(item);
 
-	if (slot >= 0)
-		charges__add(memcg__from_data(BPF_CORE_READ(page, memcg_data)), slot, val);
+	struct mem_cgroup *memcg;
+
+	if (slot < 0)
+		return;
+	memcg = memcg__from_data(BPF_CORE_READ(page, memcg_data));
+	if (memcg)
+		charges__add(OOMTRACE_HOT_NODE_STAT, memcg, memcg__serial(memcg), slot, val);
 }
 
 static __always_inline void stat__memcg(struct mem_cgroup *memcg, int item, int val)
 {
 	int slot = charges__memcg_slot(item);
 
-	if (slot >= 0)
-		charges__add(memcg, slot, val);
+	if (slot >= 0 && memcg)
+		charges__add(OOMTRACE_HOT_MEMCG_STAT, memcg, memcg__serial(memcg), slot, val);
 }
 
 SEC("fentry/__lruvec_stat_mod_folio")

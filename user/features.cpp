@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <array>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <limits>
+#include <spdlog/spdlog.h>
 
 #include "bpf_handles.hpp"
 #include "log.hpp"
@@ -29,10 +31,12 @@ constexpr long kTraceFsMagic = 0x74726163;
 constexpr std::array kHooks{
     HookSpec{"handle_mark_victim", "oom", "mark_victim", "OOM victims and the cgroup whose limit was hit",
              true},
-    HookSpec{"handle_filemap_add", "filemap", "mm_filemap_add_to_page_cache", "page cache per file", false},
+    HookSpec{"handle_filemap_add", "filemap", "mm_filemap_add_to_page_cache", "page cache per file", false,
+             "handle_filemap_add_probe_read"},
     HookSpec{"handle_filemap_delete", "filemap", "mm_filemap_delete_from_page_cache",
-             "page cache and shmem removals", false},
-    HookSpec{"handle_lru_insertion", "pagemap", "mm_lru_insertion", "shmem per object", false},
+             "page cache and shmem removals", false, "handle_filemap_delete_probe_read"},
+    HookSpec{"handle_lru_insertion", "pagemap", "mm_lru_insertion", "shmem per object", false,
+             "handle_lru_insertion_probe_read"},
     HookSpec{"handle_mod_memcg_lruvec_state", "memcg", "mod_memcg_lruvec_state",
              "per-cgroup and per-process anon, file and shmem counters", false},
     HookSpec{"handle_mod_memcg_state", "memcg", "mod_memcg_state", "per-cgroup kernel memory counter",
@@ -187,7 +191,14 @@ Check KernelFeatures::probe_hook(const HookSpec& hook) {
     if (program == "handle_mark_victim" && mark_victim_shape() == MarkVictimShape::pid_only)
       program = "handle_mark_victim_pid";
     auto loaded = probe_tracer_program(program);
-    check = loaded ? Check{true, fmt::format("{} loads and attaches", program)}
+    if (!loaded && hook.fallback) {
+      spdlog::debug("{}: {}; trying {}", program, loaded.error().message, hook.fallback);
+      if (auto fallback = probe_tracer_program(hook.fallback)) {
+        program = hook.fallback;
+        loaded = fallback;
+      }
+    }
+    check = loaded ? Check{true, fmt::format("{} loads and attaches", program), program}
                    : Check{false, loaded.error().message};
   }
   return hooks_[hook.program] = check;
@@ -238,6 +249,7 @@ TierChoice choose_tier(Features& features) {
     }
   }
   auto shape = features.mark_victim_shape();
+  std::vector<std::string> probe_read_twins;
   for (const HookSpec& hook : tracer_hooks()) {
     auto check = features.probe_hook(hook);
     if (!check.ok) {
@@ -249,8 +261,9 @@ TierChoice choose_tier(Features& features) {
                                          check.detail));
       continue;
     }
-    std::string program = hook.program;
-    if (program == "handle_mark_victim" && shape == MarkVictimShape::pid_only) {
+    std::string program = check.program.empty() ? hook.program : check.program;
+    if (hook.fallback && program == hook.fallback) probe_read_twins.push_back(program);
+    if (std::string_view(hook.program) == "handle_mark_victim" && shape == MarkVictimShape::pid_only) {
       program = "handle_mark_victim_pid";
       choice.notes.push_back(
           "oom:mark_victim carries only the pid on this kernel: the victim is completed from "
@@ -258,6 +271,10 @@ TierChoice choose_tier(Features& features) {
     }
     choice.programs.push_back(program);
   }
+  if (!probe_read_twins.empty())
+    choice.notes.push_back(fmt::format("no bpf_rdonly_cast on this kernel (6.2+): {} read the memcg "
+                                       "with bpf_probe_read_kernel",
+                                       fmt::join(probe_read_twins, ", ")));
   if (auto controller = features.memory_controller(); !controller) {
     choice.blocker = controller.error().message;
     return choice;
@@ -278,6 +295,17 @@ TierChoice choose_tier(Features& features) {
       choice.notes.push_back(fmt::format("{} stands in for {} through {}", hook.function, hook.replaces,
                                          attach_name(attach)));
     }
+  }
+
+  // shmem per object counts against the credit the node-stat program gives (pagecache.bpf.c).
+  if (!replaced.contains("handle_mod_memcg_lruvec_state") &&
+      std::ranges::find(choice.programs, "handle_mod_memcg_lruvec_state") == choice.programs.end()) {
+    auto before = choice.programs.size();
+    std::erase_if(choice.programs, [](const std::string& p) { return p.starts_with("handle_lru_insertion"); });
+    if (choice.programs.size() != before)
+      choice.notes.push_back(
+          "no shmem per object: its LRU insertions count against the memcg node-stat hook's "
+          "credit, and no such hook loads here");
   }
   return choice;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cgroup.hpp"
@@ -21,8 +22,12 @@ inline constexpr Feature all_features[] = {Feature::btf,     Feature::privileges
                                            Feature::raw_tp,  Feature::fentry,     Feature::kprobe};
 
 struct Check {
+  Check() = default;
+  Check(bool ok, std::string detail, std::string program = {})
+      : ok(ok), detail(std::move(detail)), program(std::move(program)) {}
   bool ok = false;
-  std::string detail;  // what was found, or why not (with the fix where there is one)
+  std::string detail;   // what was found, or why not (with the fix where there is one)
+  std::string program;  // the program that loaded, for a hook with more than one
 };
 
 // One BPF program of the tracer and the kernel hook it needs.
@@ -32,6 +37,9 @@ struct HookSpec {
   const char* tracepoint;  // btf_trace_<tracepoint> in vmlinux BTF
   const char* purpose;
   bool required;           // tracing cannot run without it
+  // The same hook with probe reads where the program uses bpf_rdonly_cast (6.2+): loaded
+  // when the kernel refuses the program.
+  const char* fallback = nullptr;
 };
 std::span<const HookSpec> tracer_hooks();
 

@@ -147,9 +147,13 @@ std::string render_text(const Report& report) {
 
   out << fmt::format(
       "\nTracing since {} on {} ({} tier, cgroup v{}): {} events lost, {} file and {} process "
-      "entries evicted\n",
+      "entries evicted",
       report.tracing.since, report.kernel, report.tier, report.cgroup_version,
       report.tracing.lost_events, report.tracing.file_evictions, report.tracing.charge_evictions);
+  if (report.tracing.shmem_uncredited)
+    out << fmt::format(", {} shmem LRU insertions not counted (more pages than new shmem on their CPU)",
+                       report.tracing.shmem_uncredited);
+  out << "\n";
   return out.str();
 }
 

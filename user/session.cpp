@@ -285,7 +285,7 @@ Result<void> Session::write_report(const PendingOom* oom) {
   report.tracing.file_evictions = counters.file_evictions();
   report.tracing.charge_evictions = counters.charge_evictions();
   report.tracing.insert_failures = counters.file_insert_fails + counters.charge_insert_fails;
-  report.tracing.shmem_reinserts = counters.shmem_reinserts;
+  report.tracing.shmem_uncredited = counters.shmem_uncredited;
   report.tracing.programs = tracer_->attached();
   report.diagnosis = diagnose(report);
 

@@ -51,11 +51,11 @@ void configure(TracerSkeleton& skel, const TracerOptions& options) {
   skel->rodata->filter_cgroups = !options.cgroup_roots.empty();
   skel->rodata->page_size = static_cast<__u64>(page);
   skel->rodata->page_counter_max = static_cast<__u64>(LONG_MAX / page);  // PAGE_COUNTER_MAX
+  skel->rodata->nr_cpus = static_cast<__u32>(std::max(libbpf_num_possible_cpus(), 1));
   bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes);
   bpf_map__set_max_entries(skel->maps.files, options.max_files);
   bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
   bpf_map__set_max_entries(skel->maps.task_comms, options.max_charges);
-  bpf_map__set_max_entries(skel->maps.shmem_folios, options.max_shmem_folios);
 }
 
 // Leaves only `programs` to be loaded.
@@ -140,6 +140,8 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TierChoice& choice,
 
 Result<void> Tracer::poll(int timeout_ms) {
   int result = ring_buffer__poll(state_->ring.get(), timeout_ms);
+  // Name events come without a wakeup (files.bpf.h): take what is in the ring either way.
+  if (result >= 0) result = ring_buffer__consume(state_->ring.get());
   if (result < 0 && result != -EINTR)
     return fail("reading the ring buffer failed: {}", errno_text(result));
   return {};
@@ -161,14 +163,27 @@ void Tracer::end_removal_epoch(std::uint32_t epoch) {
   }
 }
 
+std::vector<oomtrace_hot> Tracer::hot_slots() const {
+  const int fd = bpf_map__fd(state_->skel->maps.hot_slots);
+  const auto cpus = static_cast<std::size_t>(std::max(libbpf_num_possible_cpus(), 1));
+  std::vector<oomtrace_hot> all, per_cpu(cpus);
+  for (__u32 index = 0; index < OOMTRACE_HOT_SLOT_COUNT; ++index)
+    if (bpf_map_lookup_elem(fd, &index, per_cpu.data()) == 0) all.insert(all.end(), per_cpu.begin(), per_cpu.end());
+  return all;
+}
+
 std::vector<FileRecord> Tracer::files() const {
-  return dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(
+  auto records = dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(
       bpf_map__fd(state_->skel->maps.files));
+  add_pending(records, hot_slots());
+  return records;
 }
 
 std::vector<ChargeRecord> Tracer::charges() const {
-  return dump_map<oomtrace_charge_key, oomtrace_charge_value, ChargeRecord>(
+  auto records = dump_map<oomtrace_charge_key, oomtrace_charge_value, ChargeRecord>(
       bpf_map__fd(state_->skel->maps.charges));
+  add_pending(records, hot_slots());
+  return records;
 }
 
 std::map<std::uint32_t, std::string> Tracer::task_comms() const {
@@ -199,7 +214,7 @@ TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_ent
   counters.file_insert_fails = sum(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
   counters.charge_inserts = sum(OOMTRACE_COUNTER_CHARGE_INSERTS);
   counters.charge_insert_fails = sum(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
-  counters.shmem_reinserts = sum(OOMTRACE_COUNTER_SHMEM_REINSERTS);
+  counters.shmem_uncredited = sum(OOMTRACE_COUNTER_SHMEM_UNCREDITED);
   counters.file_entries = file_entries;
   counters.charge_entries = charge_entries;
   return counters;
@@ -218,8 +233,7 @@ std::vector<MapMemory> Tracer::map_memory() const {
 Result<void> probe_tracer_program(const std::string& program) {
   auto skel = TracerSkeleton::open();
   if (!skel) return std::unexpected(skel.error());
-  TracerOptions small{.cgroup_roots = {}, .ringbuf_bytes = 4096, .max_files = 1, .max_charges = 1,
-                      .max_shmem_folios = 1};
+  TracerOptions small{.cgroup_roots = {}, .ringbuf_bytes = 4096, .max_files = 1, .max_charges = 1};
   configure(*skel, small);
   select_programs(*skel, {program});
   LibbpfQuiet quiet;

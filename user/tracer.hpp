@@ -11,6 +11,7 @@
 
 #include "abi.hpp"
 #include "error.hpp"
+#include "pending.hpp"
 
 struct oomtrace_bpf;  // the generated skeleton
 
@@ -23,7 +24,6 @@ struct TracerOptions {
   std::uint32_t ringbuf_bytes = 1u << 20;
   std::uint32_t max_files = 65536;
   std::uint32_t max_charges = 16384;
-  std::uint32_t max_shmem_folios = 131072;
 };
 
 // Receives ring-buffer events, copied out of the ring.
@@ -34,21 +34,11 @@ class EventSink {
   virtual void on_name(const oomtrace_name_event& event) = 0;
 };
 
-struct FileRecord {
-  oomtrace_file_key key;
-  oomtrace_file_value value;
-};
-
-struct ChargeRecord {
-  oomtrace_charge_key key;
-  oomtrace_charge_value value;
-};
-
 struct TracerCounters {
   std::uint64_t ringbuf_drops = 0;
   std::uint64_t file_inserts = 0, file_insert_fails = 0, file_entries = 0;
   std::uint64_t charge_inserts = 0, charge_insert_fails = 0, charge_entries = 0;
-  std::uint64_t shmem_reinserts = 0;
+  std::uint64_t shmem_uncredited = 0;
   // LRU maps drop their oldest entries when full: created minus still there.
   std::uint64_t file_evictions() const {
     return file_inserts > file_entries ? file_inserts - file_entries : 0;
@@ -72,13 +62,14 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // Delivers pending events to the sink; waits up to timeout_ms for the first.
+  // Waits up to timeout_ms for a wakeup, then delivers every event in the ring to the sink.
   [[nodiscard]] Result<void> poll(int timeout_ms);
   // Seeds the OOM baseline of a cgroup created while tracing (its count is 0).
   void seed_oom_baseline(std::uint64_t cgroup_id);
   // The maps were read for the kill of `epoch`: removals count as removals again.
   void end_removal_epoch(std::uint32_t epoch);
 
+  // Snapshots of the maps, with what the CPUs still hold pending added.
   std::vector<FileRecord> files() const;
   std::vector<ChargeRecord> charges() const;
   std::map<std::uint32_t, std::string> task_comms() const;
@@ -89,6 +80,7 @@ class Tracer {
   const std::vector<std::string>& attached() const { return attached_; }
 
  private:
+  std::vector<oomtrace_hot> hot_slots() const;
   struct State;
   explicit Tracer(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Per-(memcg, tgid) charge counters, fed by the memcg stat tracepoints (6.13+) or by the
- * stat function hooks on older kernels. */
+ * stat function hooks on older kernels, write-combined per CPU (struct oomtrace_hot). */
 #ifndef OOMTRACE_CHARGES_BPF_H
 #define OOMTRACE_CHARGES_BPF_H
 
@@ -37,28 +37,77 @@ static __always_inline int charges__memcg_slot(int item)
 	return -1;
 }
 
-static __always_inline void charges__add(struct mem_cgroup *memcg, int slot, __s64 pages)
+/* The key's entry in `charges`, created if missing. `remember` names the entry's process: only
+ * where current is that process. */
+static __always_inline struct oomtrace_charge_value *charges__entry(struct oomtrace_charge_key *key,
+								    bool remember)
 {
 	struct oomtrace_charge_value *value, zero = {};
-	struct oomtrace_charge_key key = {};
 
-	if (slot < 0 || slot >= OOMTRACE_SLOT_COUNT || !memcg__lookup(memcg, &key.memcg_id))
-		return;
-	key.tgid = current__tgid_or_kernel();
-
-	value = bpf_map_lookup_elem(&charges, &key);
-	if (!value) {
-		if (bpf_map_update_elem(&charges, &key, &zero, BPF_NOEXIST) == 0) {
-			counter__inc(OOMTRACE_COUNTER_CHARGE_INSERTS);
-			task__remember(key.tgid);
-		}
-		value = bpf_map_lookup_elem(&charges, &key);
-		if (!value) {
-			counter__inc(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
-			return;
-		}
+	value = bpf_map_lookup_elem(&charges, key);
+	if (value)
+		return value;
+	if (bpf_map_update_elem(&charges, key, &zero, BPF_NOEXIST) == 0) {
+		counter__inc(OOMTRACE_COUNTER_CHARGE_INSERTS);
+		if (remember)
+			task__remember(key->tgid);
 	}
-	__sync_fetch_and_add(&value->pages[slot], pages);
+	value = bpf_map_lookup_elem(&charges, key);
+	if (!value)
+		counter__inc(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
+	return value;
+}
+
+/* Moves the slot's pending charges into the map. */
+static __always_inline void charges__flush(struct oomtrace_hot *hot)
+{
+	struct oomtrace_charge_value *value;
+	bool pending = false;
+
+	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
+		pending |= hot->charge_pages.pages[slot] != 0;
+	if (!pending)
+		return;
+	value = charges__entry(&hot->charge_key, false);
+	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++) {
+		if (value && hot->charge_pages.pages[slot])
+			__sync_fetch_and_add(&value->pages[slot], hot->charge_pages.pages[slot]);
+		hot->charge_pages.pages[slot] = 0;
+	}
+}
+
+/* A new shmem page lets the LRU insertion that follows on this CPU count it (pagecache.bpf.c). */
+static __always_inline void shmem__credit(__s64 pages)
+{
+	__u32 zero = 0;
+	__s64 *credit = bpf_map_lookup_elem(&shmem_credit, &zero);
+
+	if (credit)
+		__sync_fetch_and_add(credit, pages);
+}
+
+/* Adds `pages` to (memcg, current process) in `slot`: to the pending counters while the key
+ * repeats, which is what most updates do. */
+static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *memcg, __u64 serial,
+					 int slot, __s64 pages)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct oomtrace_charge_key key = {};
+	struct oomtrace_hot *hot = hot__slot(hot_index);
+
+	if (!hot || slot < 0 || slot >= OOMTRACE_SLOT_COUNT ||
+	    !memcg__lookup(hot, memcg, serial, &key.memcg_id))
+		return;
+	if (slot == OOMTRACE_SLOT_SHMEM && pages > 0)
+		shmem__credit(pages);
+	key.tgid = task__tgid_or_kernel(task);
+	if (hot->charge_key.memcg_id != key.memcg_id || hot->charge_key.tgid != key.tgid) {
+		charges__flush(hot);
+		if (!charges__entry(&key, true))
+			return;
+		hot->charge_key = key;
+	}
+	hot->charge_pages.pages[slot] += pages;
 }
 
 #endif /* OOMTRACE_CHARGES_BPF_H */

@@ -10,6 +10,16 @@
 
 #define HUGETLBFS_MAGIC 0x958458f6
 
+/* A name is not urgent: userspace reads the ring at least every 100 ms (Tracer::poll), and a wakeup costs the
+ * writer an irq_work and the reader a context switch per new file. Wake it only once the ring
+ * is half full. */
+static __always_inline __u64 files__name_wakeup(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Send the inode's dentry names, leaf first. No alias means unlinked or never looked up;
  * userspace then names it by its mount and the "(deleted)" conventions. */
 static __always_inline void files__emit_name(struct inode *inode, __u32 dev, __u64 ino)
@@ -52,7 +62,7 @@ static __always_inline void files__emit_name(struct inode *inode, __u32 dev, __u
 	if (!alias)
 		event->truncated = 0;
 	event->depth = depth;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, files__name_wakeup());
 }
 
 /* Who a removal is booked to: nobody (0), or the kill it came after. */
@@ -99,6 +109,54 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 		else
 			counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
 	}
+}
+
+/* Moves the slot's pending pages into the map. An entry evicted meanwhile comes back
+ * unnamed: userspace names it by its mount. */
+static __always_inline void files__flush(struct oomtrace_hot *hot)
+{
+	struct oomtrace_file_value *value;
+	__s64 pages = hot->file_pages.pages;
+
+	if (!pages)
+		return;
+	hot->file_pages.pages = 0;
+	value = bpf_map_lookup_elem(&files, &hot->file_key);
+	if (!value) {
+		struct oomtrace_file_value init = { .pages = pages, .kind = hot->file_pages.kind };
+
+		if (bpf_map_update_elem(&files, &hot->file_key, &init, BPF_NOEXIST) == 0) {
+			counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
+			return;
+		}
+		value = bpf_map_lookup_elem(&files, &hot->file_key);
+	}
+	if (value)
+		__sync_fetch_and_add(&value->pages, pages);
+	else
+		counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
+}
+
+/* files__charge() write-combined in the program's per-CPU slot: a page cache fill, a truncate
+ * or a reclaim pass mostly repeats one file, so it pays one map update per run of the key. */
+static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *inode,
+				       __u64 memcg_id, __u32 tgid, __s64 pages, __u32 kind)
+{
+	__u64 ino = inode->i_ino;
+	__u32 dev = inode->i_sb->s_dev;
+
+	if (hot->file_key.memcg_id == memcg_id && hot->file_key.ino == ino &&
+	    hot->file_key.dev == dev && hot->file_key.tgid == tgid) {
+		hot->file_pages.pages += pages;
+		return;
+	}
+	files__flush(hot);
+	files__charge(inode, memcg_id, tgid, pages, kind);
+	hot->file_key.memcg_id = memcg_id;
+	hot->file_key.ino = ino;
+	hot->file_key.dev = dev;
+	hot->file_key.tgid = tgid;
+	hot->file_pages.kind = kind;
 }
 
 /* The inode of a folio known to be in a page cache (filemap tracepoints). */

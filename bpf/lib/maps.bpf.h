@@ -14,6 +14,7 @@ const volatile bool filter_cgroups __weak = false; /* trace only below traced_ro
 const volatile __u64 page_size __weak = 4096;
 const volatile __u64 page_counter_max __weak = 0; /* PAGE_COUNTER_MAX, in pages */
 const volatile __u64 at_limit_slack_pages __weak = 128;
+const volatile __u32 nr_cpus __weak = 1; /* possible CPUs, for reading per-CPU maps whole */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -43,19 +44,13 @@ struct {
 	__type(value, __u8);
 } memcg_verdicts SEC(".maps") __weak;
 
-struct memcg_cache_entry {
-	__u64 memcg; /* the struct mem_cgroup address */
-	__u64 serial; /* its css.serial_nr */
-	__u64 id;
-	__u64 traced;
-};
-
+/* Per CPU and per counting program: see struct oomtrace_hot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, OOMTRACE_HOT_SLOT_COUNT);
 	__type(key, __u32);
-	__type(value, struct memcg_cache_entry);
-} memcg_cache SEC(".maps") __weak;
+	__type(value, struct oomtrace_hot);
+} hot_slots SEC(".maps") __weak;
 
 /* memory_events_local[MEMCG_OOM] last seen per memcg id: the baseline for finding the
  * cgroup whose limit was hit. */
@@ -106,14 +101,19 @@ struct {
 	__type(value, struct oomtrace_comm);
 } task_comms SEC(".maps") __weak;
 
-/* shmem folios already counted at LRU insertion: a folio put back after isolation is
- * inserted again and must not count twice. */
+/* Pages of new shmem on this CPU not yet seen joining the LRU: what lets an LRU insertion
+ * count (pagecache.bpf.c). Added to by the node-stat program, taken by the LRU insertion. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 131072); /* set by the loader */
-	__type(key, __u64);
-	__type(value, __u8);
-} shmem_folios SEC(".maps") __weak;
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} shmem_credit SEC(".maps") __weak;
+
+static __always_inline struct oomtrace_hot *hot__slot(__u32 index)
+{
+	return bpf_map_lookup_elem(&hot_slots, &index);
+}
 
 static __always_inline void counter__inc(__u32 index)
 {

@@ -95,40 +95,64 @@ static __always_inline bool memcg__traced(struct mem_cgroup *memcg, __u64 id)
 	return verdict;
 }
 
-/* The hot paths' view of a memcg: its id and the filter's verdict, from a one-entry per-CPU
- * cache. Consecutive updates mostly hit the same memcg; css.serial_nr, unique for the life of
- * the system, tells a reused address from the memcg that was cached. */
-static __always_inline bool memcg__lookup(struct mem_cgroup *memcg, __u64 *id)
+static __always_inline __u64 memcg__serial(struct mem_cgroup *memcg)
 {
-	struct memcg_cache_entry *entry;
-	__u32 zero = 0;
-	__u64 serial;
+	return BPF_CORE_READ(memcg, css.serial_nr);
+}
+
+/* A memcg taken from folio->memcg_data is a plain number to the verifier. bpf_rdonly_cast
+ * (6.2, "bpf: Add a kfunc for generic type cast") makes it a pointer to load from, which
+ * costs a fraction of the probe read. Programs that use it have a probe-read twin for older
+ * kernels; userspace loads whichever the kernel accepts. */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline __u64 memcg__serial_by_cast(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *typed = bpf_rdonly_cast(memcg, bpf_core_type_id_kernel(struct mem_cgroup));
+
+	return typed->css.serial_nr;
+}
+
+/* The serial of a memcg from folio->memcg_data, by cast or by probe read. */
+static __always_inline __u64 memcg__folio_serial(struct mem_cgroup *memcg, bool by_cast)
+{
+	return by_cast ? memcg__serial_by_cast(memcg) : memcg__serial(memcg);
+}
+
+/* The hot paths' view of a memcg: its id and the filter's verdict, cached in the program's
+ * per-CPU slot. Consecutive updates mostly hit the same memcg; `serial` (css.serial_nr, read
+ * the cheapest way the caller's context allows) tells a reused address from the cached one. */
+static __always_inline bool memcg__lookup(struct oomtrace_hot *hot, struct mem_cgroup *memcg,
+					  __u64 serial, __u64 *id)
+{
+	bool traced;
 
 	if (!memcg)
 		return false;
-	serial = BPF_CORE_READ(memcg, css.serial_nr);
-	entry = bpf_map_lookup_elem(&memcg_cache, &zero);
-	if (entry && entry->memcg == (__u64)memcg && entry->serial == serial) {
-		*id = entry->id;
-		return entry->traced;
+	if (hot->memcg == (__u64)memcg && hot->memcg_serial == serial) {
+		*id = hot->memcg_id;
+		return hot->memcg_traced;
 	}
 	*id = memcg__id(memcg);
-	bool traced = memcg__traced(memcg, *id);
-	if (entry) {
-		entry->memcg = (__u64)memcg;
-		entry->serial = serial;
-		entry->id = *id;
-		entry->traced = traced;
-	}
+	traced = memcg__traced(memcg, *id);
+	hot->memcg = (__u64)memcg;
+	hot->memcg_serial = serial;
+	hot->memcg_id = *id;
+	hot->memcg_traced = traced;
 	return traced;
+}
+
+/* Kernel threads (reclaim, the OOM reaper, writeback) charge nothing of their own: tgid 0. */
+static __always_inline __u32 task__tgid_or_kernel(struct task_struct *task)
+{
+	if (task->flags & 0x00200000 /* PF_KTHREAD */)
+		return 0;
+	return task->tgid;
 }
 
 static __always_inline __u32 current__tgid_or_kernel(void)
 {
-	/* Kernel threads (reclaim, the OOM reaper, writeback) charge nothing of their own. */
-	if (bpf_get_current_task_btf()->flags & 0x00200000 /* PF_KTHREAD */)
-		return 0;
-	return bpf_get_current_pid_tgid() >> 32;
+	return task__tgid_or_kernel(bpf_get_current_task_btf());
 }
 
 #endif /* OOMTRACE_MEMCG_BPF_H */

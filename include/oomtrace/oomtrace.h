@@ -57,7 +57,7 @@ enum oomtrace_counter {
 	OOMTRACE_COUNTER_FILE_INSERT_FAILS, /* file entries that could not be created */
 	OOMTRACE_COUNTER_CHARGE_INSERTS,    /* charge entries created */
 	OOMTRACE_COUNTER_CHARGE_INSERT_FAILS,
-	OOMTRACE_COUNTER_SHMEM_REINSERTS,   /* LRU re-insertions of a folio already counted */
+	OOMTRACE_COUNTER_SHMEM_UNCREDITED,  /* shmem LRU insertions larger than this CPU's credit */
 	OOMTRACE_COUNTER_COUNT,
 };
 
@@ -154,6 +154,36 @@ struct oomtrace_comm {
 /* The same counters summed over a memcg's tasks. */
 struct oomtrace_memcg_totals {
 	__s64 pages[OOMTRACE_SLOT_COUNT];
+};
+
+/* Per-CPU write-combining. Each counting program keeps, per CPU, the memcg it saw last (its id
+ * and filter verdict) and the keys it counted last with the pages not yet added to the shared
+ * `charges` and `files` maps: consecutive updates mostly repeat the key, and a hit costs no
+ * map update. The pages move to the map when the key changes; readers (userspace, and
+ * mark_victim for the domain sum) add what is still pending. One slot per program: a program
+ * does not nest within itself on a CPU (prog->active), but different ones do, from interrupts. */
+enum oomtrace_hot_slot {
+	OOMTRACE_HOT_NODE_STAT = 0, /* mod_memcg_lruvec_state, or its function hook */
+	OOMTRACE_HOT_MEMCG_STAT,    /* mod_memcg_state, or its function hook */
+	OOMTRACE_HOT_FILEMAP_ADD,
+	OOMTRACE_HOT_FILEMAP_DELETE,
+	OOMTRACE_HOT_LRU_INSERTION,
+	OOMTRACE_HOT_SLOT_COUNT,
+};
+
+struct oomtrace_hot {
+	/* The memcg last seen: its address and css.serial_nr (unique for the system's life, so
+	 * a memcg reallocated at the same address does not match), id and filter verdict. */
+	__u64 memcg;
+	__u64 memcg_serial;
+	__u64 memcg_id;
+	__u64 memcg_traced;
+	/* Charges not yet in `charges`. */
+	struct oomtrace_charge_key charge_key;
+	struct oomtrace_charge_value charge_pages;
+	/* Pages not yet in `files`. */
+	struct oomtrace_file_key file_key;
+	struct oomtrace_file_value file_pages;
 };
 
 #endif /* OOMTRACE_OOMTRACE_H */

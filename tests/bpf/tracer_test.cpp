@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -20,6 +21,15 @@ namespace oomtrace::test {
 namespace {
 
 constexpr std::uint64_t kPage = 4096;
+
+// /proc/swaps lists a header line and one line per active swap area.
+bool swap_is_off() {
+  std::ifstream swaps("/proc/swaps");
+  std::string line;
+  int lines = 0;
+  while (std::getline(swaps, line)) ++lines;
+  return lines <= 1;
+}
 
 struct CollectingSink final : EventSink {
   std::vector<oomtrace_victim_event> victims;
@@ -46,7 +56,12 @@ class TracerTest : public ::testing::Test {
     tracer_ = std::move(*tracer);
   }
 
-  bool uses(const char* program) const { return std::ranges::count(choice_.programs, program) > 0; }
+  // The hook's program is chosen, in any of its variants (handle_filemap_add_probe_read...).
+  bool uses(const std::string& program) const {
+    return std::ranges::any_of(choice_.programs, [&](const std::string& chosen) {
+      return chosen == program || chosen.starts_with(program + "_");
+    });
+  }
   // Per-process charges come from the memcg tracepoints or a function hook standing in.
   bool has_charges() const {
     return std::ranges::any_of(choice_.programs, [](const std::string& p) {
@@ -107,6 +122,16 @@ TEST(Programs, BothMarkVictimShapesPassTheVerifier) {
   }
 }
 
+TEST(Programs, ProbeReadFallbacksPassTheVerifier) {
+  OOMTRACE_REQUIRE_ROOT();
+  // The twins for kernels without bpf_rdonly_cast load on newer kernels too.
+  for (const HookSpec& hook : tracer_hooks()) {
+    if (!hook.fallback) continue;
+    auto probed = probe_tracer_program(hook.fallback);
+    EXPECT_TRUE(probed) << hook.fallback << ": " << probed.error().message;
+  }
+}
+
 TEST_F(TracerTest, CountsPageCacheOfAWrittenFileAndItsRemoval) {
   OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
   const std::string path = temp_dir_path("oomtrace-bpf-write." + std::to_string(::getpid()));
@@ -151,6 +176,19 @@ TEST_F(TracerTest, CountsShmemByObject) {
   ::unlink(mapped.c_str());
   drain();
   EXPECT_EQ(pages_of("/dev/shm").first, 0);  // nothing for the directory itself
+}
+
+// MADV_PAGEOUT isolates every folio; with no swap, reclaim puts each back on the LRU, which
+// fires mm_lru_insertion again for pages already counted.
+TEST_F(TracerTest, CountsAShmemFolioPutBackOnTheLruOnce) {
+  OOMTRACE_REQUIRE(uses("handle_lru_insertion"), "no pagemap:mm_lru_insertion on this kernel");
+  OOMTRACE_REQUIRE(swap_is_off(), "swap is on: MADV_PAGEOUT would swap the pages out, not put them back");
+  const std::string mapped = "/dev/shm/oomtrace-bpf-p." + std::to_string(::getpid());
+  ASSERT_EQ(run({"shm-mmap:" + mapped + ":4", "shm-pageout:" + mapped, "shm-pageout:" + mapped}), 0);
+  drain();
+  const double lag = 31.0 * std::thread::hardware_concurrency();
+  EXPECT_NEAR(pages_of(mapped).first, (4 << 20) / kPage, lag);
+  ::unlink(mapped.c_str());
 }
 
 TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {

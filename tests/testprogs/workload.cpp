@@ -3,6 +3,8 @@
 //   read:PATH            read PATH to the end (page cache, if it was dropped)
 //   shm:PATH:MIB         write() MIB to PATH on a tmpfs (/dev/shm)
 //   shm-mmap:PATH:MIB    ftruncate PATH on a tmpfs, fill it through a shared mapping
+//   shm-pageout:PATH     map all of PATH and madvise(MADV_PAGEOUT) it: without swap, reclaim
+//                        puts every folio back on the LRU (a second LRU insertion)
 //   memfd:NAME:MIB       memfd_create(NAME), write MIB, keep it open
 //   sysv:MIB             a System V segment of MIB, attached and filled
 //   shared-anon:MIB      a MAP_SHARED|MAP_ANONYMOUS mapping of MIB, filled
@@ -17,6 +19,7 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -119,6 +122,19 @@ void step(const std::string& text) {
     ::munmap(map, mib(2));
     ::close(fd);
     objects.push_back({"shm", p[1], -1, nullptr, mib(2)});
+  } else if (op == "shm-pageout") {
+    int fd = ::open(p.at(1).c_str(), O_RDWR);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) die("open " + p[1]);
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) die("mmap " + p[1]);
+    // MADV_PAGEOUT walks page tables: map every page first.
+    volatile const char* bytes = static_cast<const char*>(map);
+    for (std::size_t offset = 0; offset < size; offset += 4096) (void)bytes[offset];
+    if (::madvise(map, size, MADV_PAGEOUT) != 0) die("madvise(MADV_PAGEOUT) " + p[1]);
+    ::munmap(map, size);
+    ::close(fd);
   } else if (op == "memfd") {
     int fd = ::memfd_create(p.at(1).c_str(), 0);
     if (fd < 0) die("memfd_create");

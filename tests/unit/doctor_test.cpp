@@ -17,6 +17,7 @@ class FakeFeatures final : public Features {
   std::set<std::string> missing_tracepoints;
   MarkVictimShape shape = MarkVictimShape::task;
   bool has_controller = true;
+  bool rdonly_cast = true;  // bpf_rdonly_cast, 6.2+
   std::set<std::string> functions{"__lruvec_stat_mod_folio", "__mod_memcg_state"};
 
   Check probe(Feature feature) override {
@@ -27,6 +28,7 @@ class FakeFeatures final : public Features {
     if (missing_tracepoints.contains(hook.tracepoint) ||
         (std::string_view(hook.tracepoint) == "mark_victim" && shape == MarkVictimShape::missing))
       return {false, fmt::format("tracepoint {} is not in this kernel", hook.tracepoint)};
+    if (hook.fallback && !rdonly_cast) return {true, "fake", hook.fallback};
     return {true, "fake"};
   }
   Check probe_function_hook(const FunctionHookSpec& hook, Attach attach) override {
@@ -63,6 +65,20 @@ TEST(ChooseTier, PidOnlyMarkVictimSelectsThePidProgram) {
   ASSERT_FALSE(choice.notes.empty());
 }
 
+TEST(ChooseTier, BeforeRdonlyCastTheProbeReadTwinsAreLoaded) {
+  FakeFeatures kernel;
+  kernel.rdonly_cast = false;  // 6.1
+  TierChoice choice = choose_tier(kernel);
+  ASSERT_TRUE(choice.can_trace) << choice.blocker;
+  for (const char* program :
+       {"handle_filemap_add_probe_read", "handle_filemap_delete_probe_read", "handle_lru_insertion_probe_read"})
+    EXPECT_EQ(std::ranges::count(choice.programs, program), 1) << program;
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_filemap_add"), 0);
+  EXPECT_EQ(choice.programs.size(), tracer_hooks().size());
+  ASSERT_EQ(choice.notes.size(), 1u);
+  EXPECT_NE(choice.notes.front().find("bpf_rdonly_cast"), std::string::npos);
+}
+
 TEST(ChooseTier, MissingOptionalHooksDegradeWithAReason) {
   FakeFeatures kernel;
   kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};  // before 6.13
@@ -71,8 +87,11 @@ TEST(ChooseTier, MissingOptionalHooksDegradeWithAReason) {
   ASSERT_TRUE(choice.can_trace);
   EXPECT_EQ(choice.tier, Tier::tracepoint);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_mod_memcg_lruvec_state"), 0);
-  ASSERT_EQ(choice.notes.size(), 2u);
+  // shmem per object counts against the node-stat hook's credit: it goes too.
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_lru_insertion"), 0);
+  ASSERT_EQ(choice.notes.size(), 3u);
   EXPECT_NE(choice.notes[0].find("mod_memcg_lruvec_state"), std::string::npos);
+  EXPECT_TRUE(choice.notes[2].starts_with("no shmem per object")) << choice.notes[2];
 }
 
 TEST(ChooseTier, WithoutMemcgTracepointsFentryStandsIn) {
