@@ -221,7 +221,10 @@ Result<void> Session::write_report(const PendingOom* oom) {
   report.cgroup.ref.id = id ? *id : 0;
   auto usage = cgroups_.usage(*dir);
   auto limit = cgroups_.limit(*dir);
+  // memory.stat and the charges it is moved back by, read back to back: the victims' exit
+  // may still be freeing pages, and anything freed between the two reads would count twice.
   auto stat = cgroups_.stat(*dir);
+  std::vector<ChargeRecord> charges = tracer_->charges();
   const Tracked* tracked = nullptr;
   if (id)
     if (auto it = tracked_.find(*id); it != tracked_.end()) tracked = &it->second;
@@ -236,7 +239,6 @@ Result<void> Session::write_report(const PendingOom* oom) {
   if (limit) report.cgroup.ref.limit_bytes = *limit;
   // One snapshot of each map serves the attribution, the stat at the kill and the counters.
   std::vector<FileRecord> files = tracer_->files();
-  std::vector<ChargeRecord> charges = tracer_->charges();
   if (auto kills = cgroups_.oom_kills(*dir)) report.cgroup.oom_kills = *kills;
   const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   if (oom && oom->victims.front().has_domain_pages && report.cgroup.stat_live &&

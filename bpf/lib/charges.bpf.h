@@ -58,7 +58,9 @@ static __always_inline struct oomtrace_charge_value *charges__entry(struct oomtr
 	return value;
 }
 
-/* Moves the slot's pending charges into the map. */
+/* Moves the slot's pending charges into the map. Each slot is zeroed before the map is added
+ * to (the atomic add orders the two): a reader that takes the map and then the slots, as
+ * mark_victim and userspace do, may miss pages in flight but never counts them twice. */
 static __always_inline void charges__flush(struct oomtrace_hot *hot)
 {
 	struct oomtrace_charge_value *value;
@@ -70,9 +72,13 @@ static __always_inline void charges__flush(struct oomtrace_hot *hot)
 		return;
 	value = charges__entry(&hot->charge_key, false);
 	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++) {
-		if (value && hot->charge_pages.pages[slot])
-			__sync_fetch_and_add(&value->pages[slot], hot->charge_pages.pages[slot]);
+		__s64 pages = hot->charge_pages.pages[slot];
+
+		if (!pages)
+			continue;
 		hot->charge_pages.pages[slot] = 0;
+		if (value)
+			__sync_fetch_and_add(&value->pages[slot], pages);
 	}
 }
 

@@ -111,8 +111,8 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 	}
 }
 
-/* Moves the slot's pending pages into the map. An entry evicted meanwhile comes back
- * unnamed: userspace names it by its mount. */
+/* Moves the slot's pending pages into the map, zeroing the slot first (see charges__flush).
+ * An entry evicted meanwhile comes back unnamed: userspace names it by its mount. */
 static __always_inline void files__flush(struct oomtrace_hot *hot)
 {
 	struct oomtrace_file_value *value;
