@@ -19,13 +19,18 @@ struct domain_sum {
 	struct oomtrace_memcg_totals totals;
 };
 
+static __always_inline void oom__add_value(struct domain_sum *sum,
+					   const struct oomtrace_charge_value *value)
+{
+	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
+		sum->totals.pages[slot] += value->pages[slot];
+}
+
 static long oom__add_charges(struct bpf_map *map, struct oomtrace_charge_key *key,
 			     struct oomtrace_charge_value *value, struct domain_sum *sum)
 {
-	if (key->memcg_id != sum->memcg_id)
-		return 0;
-	for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
-		sum->totals.pages[slot] += value->pages[slot];
+	if (key->memcg_id == sum->memcg_id)
+		oom__add_value(sum, value);
 	return 0;
 }
 
@@ -43,10 +48,8 @@ static __always_inline void oom__add_pending_charges(struct domain_sum *sum)
 			__u32 index = i;
 			struct oomtrace_hot *hot = bpf_map_lookup_percpu_elem(&hot_slots, &index, cpu);
 
-			if (!hot || hot->charge_key.memcg_id != sum->memcg_id)
-				continue;
-			for (int slot = 0; slot < OOMTRACE_SLOT_COUNT; slot++)
-				sum->totals.pages[slot] += hot->charge_pages.pages[slot];
+			if (hot && hot->charge_key.memcg_id == sum->memcg_id)
+				oom__add_value(sum, &hot->charge_pages);
 		}
 	}
 }

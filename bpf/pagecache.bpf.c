@@ -87,13 +87,6 @@ int BPF_PROG(handle_filemap_delete_probe_read, struct folio *folio)
 	return filemap__account(OOMTRACE_HOT_FILEMAP_DELETE, folio, true, false);
 }
 
-static __always_inline __s64 *shmem__credit_of_cpu(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&shmem_credit, &zero);
-}
-
 static __always_inline int shmem__account_insertion(struct folio *folio, bool by_cast)
 {
 	unsigned long flags = folio__flags(folio);

@@ -85,8 +85,7 @@ static __always_inline void charges__flush(struct oomtrace_hot *hot)
 /* A new shmem page lets the LRU insertion that follows on this CPU count it (pagecache.bpf.c). */
 static __always_inline void shmem__credit(__s64 pages)
 {
-	__u32 zero = 0;
-	__s64 *credit = bpf_map_lookup_elem(&shmem_credit, &zero);
+	__s64 *credit = shmem__credit_of_cpu();
 
 	if (credit)
 		__sync_fetch_and_add(credit, pages);

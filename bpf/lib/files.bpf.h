@@ -10,9 +10,9 @@
 
 #define HUGETLBFS_MAGIC 0x958458f6
 
-/* A name is not urgent: userspace reads the ring at least every 100 ms (Tracer::poll), and a wakeup costs the
- * writer an irq_work and the reader a context switch per new file. Wake it only once the ring
- * is half full. */
+/* A name is not urgent: userspace reads the ring at least every 100 ms (Tracer::poll), and a
+ * wakeup costs the writer an irq_work and the reader a context switch per new file. Wake it
+ * only once the ring is half full. */
 static __always_inline __u64 files__name_wakeup(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
@@ -77,10 +77,47 @@ static __always_inline __u32 files__removal_owner(void)
 	return 0;
 }
 
-/* Add `pages` (negative for removals) to the file's entry for `tgid`. The inode comes from a
- * tp_btf argument's fields: plain loads, no helper calls. */
-static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, __u32 tgid,
-					  __s64 pages, __u32 kind)
+/* Adds `pages` (negative for removals) to the key's entry, creating it with `kind` if
+ * missing. True when this call created it. */
+static __always_inline bool files__add_to_entry(struct oomtrace_file_key *key, __s64 pages,
+						__u32 kind)
+{
+	struct oomtrace_file_value *value, init = { .pages = pages, .kind = kind };
+
+	value = bpf_map_lookup_elem(&files, key);
+	if (!value) {
+		if (bpf_map_update_elem(&files, key, &init, BPF_NOEXIST) == 0) {
+			counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
+			return true;
+		}
+		/* Another CPU created it first. */
+		value = bpf_map_lookup_elem(&files, key);
+	}
+	if (value)
+		__sync_fetch_and_add(&value->pages, pages);
+	else
+		counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
+	return false;
+}
+
+/* Moves the slot's pending pages into the map, zeroing the slot first (see charges__flush).
+ * An entry evicted meanwhile comes back unnamed: userspace names it by its mount. */
+static __always_inline void files__flush(struct oomtrace_hot *hot)
+{
+	__s64 pages = hot->file_pages.pages;
+
+	if (!pages)
+		return;
+	hot->file_pages.pages = 0;
+	files__add_to_entry(&hot->file_key, pages, hot->file_pages.kind);
+}
+
+/* Adds `pages` to the inode's entry for (memcg, tgid), write-combined in the program's per-CPU
+ * slot: a page cache fill, a truncate or a reclaim pass mostly repeats one file, so it pays
+ * one map update per run of the key. A new entry with a charger names its file. The inode
+ * comes from a tp_btf argument's fields: plain loads, no helper calls. */
+static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *inode,
+				       __u64 memcg_id, __u32 tgid, __s64 pages, __u32 kind)
 {
 	struct oomtrace_file_key key = {
 		.memcg_id = memcg_id,
@@ -88,74 +125,18 @@ static __always_inline void files__charge(struct inode *inode, __u64 memcg_id, _
 		.dev = inode->i_sb->s_dev,
 		.tgid = tgid,
 	};
-	struct oomtrace_file_value *value, init = { .pages = pages, .kind = kind };
 
-	value = bpf_map_lookup_elem(&files, &key);
-	if (value) {
-		__sync_fetch_and_add(&value->pages, pages);
-		return;
-	}
-	if (bpf_map_update_elem(&files, &key, &init, BPF_NOEXIST) == 0) {
-		counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
-		if (pages > 0 && tgid) {
-			task__remember(tgid);
-			files__emit_name(inode, key.dev, key.ino);
-		}
-	} else {
-		/* Another CPU created it first. */
-		value = bpf_map_lookup_elem(&files, &key);
-		if (value)
-			__sync_fetch_and_add(&value->pages, pages);
-		else
-			counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
-	}
-}
-
-/* Moves the slot's pending pages into the map, zeroing the slot first (see charges__flush).
- * An entry evicted meanwhile comes back unnamed: userspace names it by its mount. */
-static __always_inline void files__flush(struct oomtrace_hot *hot)
-{
-	struct oomtrace_file_value *value;
-	__s64 pages = hot->file_pages.pages;
-
-	if (!pages)
-		return;
-	hot->file_pages.pages = 0;
-	value = bpf_map_lookup_elem(&files, &hot->file_key);
-	if (!value) {
-		struct oomtrace_file_value init = { .pages = pages, .kind = hot->file_pages.kind };
-
-		if (bpf_map_update_elem(&files, &hot->file_key, &init, BPF_NOEXIST) == 0) {
-			counter__inc(OOMTRACE_COUNTER_FILE_INSERTS);
-			return;
-		}
-		value = bpf_map_lookup_elem(&files, &hot->file_key);
-	}
-	if (value)
-		__sync_fetch_and_add(&value->pages, pages);
-	else
-		counter__inc(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
-}
-
-/* files__charge() write-combined in the program's per-CPU slot: a page cache fill, a truncate
- * or a reclaim pass mostly repeats one file, so it pays one map update per run of the key. */
-static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *inode,
-				       __u64 memcg_id, __u32 tgid, __s64 pages, __u32 kind)
-{
-	__u64 ino = inode->i_ino;
-	__u32 dev = inode->i_sb->s_dev;
-
-	if (hot->file_key.memcg_id == memcg_id && hot->file_key.ino == ino &&
-	    hot->file_key.dev == dev && hot->file_key.tgid == tgid) {
+	if (hot->file_key.memcg_id == key.memcg_id && hot->file_key.ino == key.ino &&
+	    hot->file_key.dev == key.dev && hot->file_key.tgid == key.tgid) {
 		hot->file_pages.pages += pages;
 		return;
 	}
 	files__flush(hot);
-	files__charge(inode, memcg_id, tgid, pages, kind);
-	hot->file_key.memcg_id = memcg_id;
-	hot->file_key.ino = ino;
-	hot->file_key.dev = dev;
-	hot->file_key.tgid = tgid;
+	if (files__add_to_entry(&key, pages, kind) && pages > 0 && tgid) {
+		task__remember(tgid);
+		files__emit_name(inode, key.dev, key.ino);
+	}
+	hot->file_key = key;
 	hot->file_pages.kind = kind;
 }
 

@@ -110,6 +110,13 @@ struct {
 	__type(value, __s64);
 } shmem_credit SEC(".maps") __weak;
 
+static __always_inline __s64 *shmem__credit_of_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&shmem_credit, &zero);
+}
+
 static __always_inline struct oomtrace_hot *hot__slot(__u32 index)
 {
 	return bpf_map_lookup_elem(&hot_slots, &index);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* memcg helpers: from a folio or a task to its memcg, ids, limits and the cgroup filter.
- * Everything goes through BPF_CORE_READ so the same helpers serve tp_btf, fentry and kprobe. */
+ * Pointers that a kprobe could pass go through BPF_CORE_READ, so the same helpers serve
+ * tp_btf, fentry and kprobe; only typed pointers (bpf_get_current_task_btf(), a cast) are
+ * loaded from directly. */
 #ifndef OOMTRACE_MEMCG_BPF_H
 #define OOMTRACE_MEMCG_BPF_H
 
