@@ -54,6 +54,13 @@ constexpr std::array kFunctionHooks{
                      "handle_mod_memcg_state"},
 };
 
+// One tracer program, loaded and attached alone.
+Check tracer_program_check(const std::string& program) {
+  auto loaded = probe_tracer_program(program);
+  if (!loaded) return {false, loaded.error().message};
+  return {true, fmt::format("{} loads and attaches", program), program};
+}
+
 // Loads and attaches one program of the probes object, with every other one left out.
 Check probe_program(const char* name, const char* what) {
   auto skel = Skeleton<oomtrace_probes>::open();
@@ -190,16 +197,11 @@ Check KernelFeatures::probe_hook(const HookSpec& hook) {
     std::string program = hook.program;
     if (program == "handle_mark_victim" && mark_victim_shape() == MarkVictimShape::pid_only)
       program = "handle_mark_victim_pid";
-    auto loaded = probe_tracer_program(program);
-    if (!loaded && hook.fallback) {
-      spdlog::debug("{}: {}; trying {}", program, loaded.error().message, hook.fallback);
-      if (auto fallback = probe_tracer_program(hook.fallback)) {
-        program = hook.fallback;
-        loaded = fallback;
-      }
+    check = tracer_program_check(program);
+    if (!check.ok && hook.fallback) {
+      spdlog::debug("{}: {}; trying {}", program, check.detail, hook.fallback);
+      if (Check fallback = tracer_program_check(hook.fallback); fallback.ok) check = fallback;
     }
-    check = loaded ? Check{true, fmt::format("{} loads and attaches", program), program}
-                   : Check{false, loaded.error().message};
   }
   return hooks_[hook.program] = check;
 }
@@ -230,11 +232,7 @@ Check KernelFeatures::probe_function_hook(const FunctionHookSpec& hook, Attach a
   } else if (!in_kallsyms(hook.function)) {
     check = {false, fmt::format("{} is not in /proc/kallsyms (inlined on this kernel)", hook.function)};
   }
-  if (check.detail.empty()) {
-    auto loaded = probe_tracer_program(program);
-    check = loaded ? Check{true, fmt::format("{} loads and attaches", program)}
-                   : Check{false, loaded.error().message};
-  }
+  if (check.detail.empty()) check = tracer_program_check(program);
   return hooks_[program] = check;
 }
 

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <spdlog/spdlog.h>
 
 #include "bpf_handles.hpp"
@@ -46,12 +47,22 @@ int on_ring_event(void* ctx, void* data, std::size_t size) noexcept {
   return 0;  // never stop polling because of one event
 }
 
+std::size_t possible_cpus() { return static_cast<std::size_t>(std::max(libbpf_num_possible_cpus(), 1)); }
+
+// One entry of a per-CPU array: a value per possible CPU, or none if the lookup fails.
+template <typename Value>
+std::vector<Value> per_cpu_values(int fd, __u32 index) {
+  std::vector<Value> values(possible_cpus());
+  if (bpf_map_lookup_elem(fd, &index, values.data()) != 0) values.clear();
+  return values;
+}
+
 void configure(TracerSkeleton& skel, const TracerOptions& options) {
   long page = ::sysconf(_SC_PAGESIZE);
   skel->rodata->filter_cgroups = !options.cgroup_roots.empty();
   skel->rodata->page_size = static_cast<__u64>(page);
   skel->rodata->page_counter_max = static_cast<__u64>(LONG_MAX / page);  // PAGE_COUNTER_MAX
-  skel->rodata->nr_cpus = static_cast<__u32>(std::max(libbpf_num_possible_cpus(), 1));
+  skel->rodata->nr_cpus = static_cast<__u32>(possible_cpus());
   bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes);
   bpf_map__set_max_entries(skel->maps.files, options.max_files);
   bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
@@ -165,10 +176,9 @@ void Tracer::end_removal_epoch(std::uint32_t epoch) {
 
 std::vector<oomtrace_hot> Tracer::hot_slots() const {
   const int fd = bpf_map__fd(state_->skel->maps.hot_slots);
-  const auto cpus = static_cast<std::size_t>(std::max(libbpf_num_possible_cpus(), 1));
-  std::vector<oomtrace_hot> all, per_cpu(cpus);
+  std::vector<oomtrace_hot> all;
   for (__u32 index = 0; index < OOMTRACE_HOT_SLOT_COUNT; ++index)
-    if (bpf_map_lookup_elem(fd, &index, per_cpu.data()) == 0) all.insert(all.end(), per_cpu.begin(), per_cpu.end());
+    std::ranges::copy(per_cpu_values<oomtrace_hot>(fd, index), std::back_inserter(all));
   return all;
 }
 
@@ -200,12 +210,10 @@ std::map<std::uint32_t, std::string> Tracer::task_comms() const {
 TracerCounters Tracer::counters() const { return counters(files().size(), charges().size()); }
 
 TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_entries) const {
-  int cpus = libbpf_num_possible_cpus();
-  std::vector<__u64> per_cpu(cpus > 0 ? static_cast<std::size_t>(cpus) : 1);
-  const auto sum = [&](__u32 index) {
+  const int fd = bpf_map__fd(state_->skel->maps.counters);
+  const auto sum = [fd](__u32 index) {
     std::uint64_t total = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.counters), &index, per_cpu.data()) == 0)
-      for (__u64 value : per_cpu) total += value;
+    for (__u64 value : per_cpu_values<__u64>(fd, index)) total += value;
     return total;
   };
   TracerCounters counters;
