@@ -14,15 +14,13 @@
  * tracepoint-only route (NR_SHMEM deltas joined to the syscall or fault VMA) needs a hook on
  * every write and fault and still misses writes done by other paths (splice, fallocate).
  *
- * A folio put back on the LRU after isolation (migration, MADV_PAGEOUT) is inserted again and
- * must not count twice. New shmem raises NR_SHMEM (shmem_add_to_page_cache) before the folio
- * enters this CPU's LRU batch, and the batch drains in order on this CPU; a putback raises
- * nothing. So the node-stat program credits each new shmem page to the CPU (charges.bpf.h),
- * and an insertion counts only against that credit: no per-folio map, and anon insertions
- * on a CPU without new shmem stop at the first test. Migration across zones raises NR_SHMEM
- * for the new folio and counts it again, as a per-folio map would; a task moved to another
- * CPU between the two steps leaves its folio uncounted and the credit behind.
- * Removals come from mm_filemap_delete_from_page_cache, as for page cache. */
+ * A folio also joins the LRU again after isolation (reclaim that keeps it, MADV_PAGEOUT,
+ * compaction's new copy), and must not count twice. shmem_add_to_page_cache() raises the
+ * file's mapping->nrpages before the folio is queued for the LRU; a putback or a migration
+ * leaves it where it was. So an insertion counts how far nrpages grew since the file was last
+ * accounted (shmem_sizes), not the folio: no per-folio state, and no hook on the memcg
+ * counters, which fire six times per shmem page. Removals come from
+ * mm_filemap_delete_from_page_cache, as for page cache, and lower the accounted size. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -33,11 +31,70 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* An LRU batch holds up to PAGEVEC_SIZE folios (15 in 6.6, 31 since "mm: increase folio batch
+ * size"): the first folios of a new file are all in its nrpages when the first of them joins
+ * the LRU. */
+#define LRU_BATCH_PAGES 32
+
+/* The pages an insertion of `pages` brings into a file that now holds `resident`: how far it
+ * grew since it was last accounted. A putback counts nothing; pages that left without a
+ * removal event (swap-out) come back negative. A file first seen holding more than one LRU
+ * batch held the rest before tracing started: untracked, like all memory from before. */
+static __always_inline __s64 shmem__growth(struct shmem_size_key *key, __s64 resident, __s64 pages)
+{
+	__s64 *size = bpf_map_lookup_elem(&shmem_sizes, key);
+
+	if (!size) {
+		if (bpf_map_update_elem(&shmem_sizes, key, &resident, BPF_NOEXIST) == 0)
+			return resident - pages < LRU_BATCH_PAGES ? resident : pages;
+		/* Another CPU created it first. */
+		size = bpf_map_lookup_elem(&shmem_sizes, key);
+		if (!size)
+			return 0;
+	}
+	return resident - __sync_lock_test_and_set(size, resident);
+}
+
+/* Takes the removals a delete slot holds off their file's accounted size. */
+static __always_inline void shmem__flush_removals(struct oomtrace_hot *hot)
+{
+	struct shmem_size_key key = { .ino = hot->shmem_ino, .dev = hot->shmem_dev };
+	__s64 pages = hot->shmem_pages, *size;
+
+	if (!pages)
+		return;
+	hot->shmem_pages = 0;
+	size = bpf_map_lookup_elem(&shmem_sizes, &key);
+	if (size)
+		__sync_fetch_and_add(size, -pages);
+}
+
+/* A removal lowers the file's accounted size (nrpages itself drops after the tracepoint, and in
+ * a truncate only after the whole batch). Write-combined like the files: a truncate removes
+ * a run of one file's folios. The removals are taken off when the next file comes, or before
+ * an insertion into the same file on this CPU reads the size; an insertion on another CPU
+ * meanwhile sees the size high and books the difference as a removal, which the next growth
+ * gives back (the file's total stays right, the split between chargers moves by that much).
+ * A file never seen growing has no size to lower: the first-sight rule covers it. */
+static __always_inline void shmem__remove(struct oomtrace_hot *hot, struct inode *inode, __s64 pages)
+{
+	__u64 ino = inode->i_ino;
+	__u32 dev = inode->i_sb->s_dev;
+
+	if (hot->shmem_ino != ino || hot->shmem_dev != dev) {
+		shmem__flush_removals(hot);
+		hot->shmem_ino = ino;
+		hot->shmem_dev = dev;
+	}
+	hot->shmem_pages += pages;
+}
+
 static __always_inline int filemap__account(__u32 hot_index, struct folio *folio, bool removal,
 					    bool by_cast)
 {
 	struct mem_cgroup *memcg = memcg__from_data(folio->memcg_data);
 	struct oomtrace_hot *hot = hot__slot(hot_index);
+	struct address_space *mapping;
 	unsigned long flags;
 	struct inode *inode;
 	__s64 pages;
@@ -46,7 +103,8 @@ static __always_inline int filemap__account(__u32 hot_index, struct folio *folio
 
 	if (!hot || !memcg || !memcg__lookup(hot, memcg, memcg__folio_serial(memcg, by_cast), &id))
 		return 0;
-	inode = folio__cache_inode(folio);
+	mapping = folio->mapping;
+	inode = mapping ? mapping->host : NULL;
 	if (!inode || inode->i_sb->s_magic == HUGETLBFS_MAGIC)
 		return 0;
 
@@ -55,10 +113,13 @@ static __always_inline int filemap__account(__u32 hot_index, struct folio *folio
 	kind = folio__test_flag(flags, bpf_core_enum_value(enum pageflags, PG_swapbacked))
 		       ? OOMTRACE_OBJECT_SHMEM
 		       : OOMTRACE_OBJECT_FILE;
-	if (removal)
-		files__add(hot, inode, id, files__removal_owner(), -pages, kind);
-	else
+	if (!removal) {
 		files__add(hot, inode, id, current__tgid_or_kernel(), pages, kind);
+		return 0;
+	}
+	if (kind == OOMTRACE_OBJECT_SHMEM)
+		shmem__remove(hot, inode, pages);
+	files__add(hot, inode, id, files__removal_owner(), -pages, kind);
 	return 0;
 }
 
@@ -90,34 +151,53 @@ int BPF_PROG(handle_filemap_delete_probe_read, struct folio *folio)
 static __always_inline int shmem__account_insertion(struct folio *folio, bool by_cast)
 {
 	unsigned long flags = folio__flags(folio);
+	struct address_space *mapping;
+	struct shmem_size_key key = {};
 	struct mem_cgroup *memcg;
-	struct oomtrace_hot *hot;
+	struct oomtrace_hot *hot, *removals;
 	struct inode *inode;
-	__s64 *credit, pages;
+	__s64 growth, resident;
 	__u64 id;
 
-	/* Swap-backed and file-mapped: shmem. Anon folios are swap-backed too, but their
-	 * ->mapping carries the anon bit, which folio__file_inode() rejects. */
 	if (!folio__test_flag(flags, bpf_core_enum_value(enum pageflags, PG_swapbacked)))
 		return 0;
-	credit = shmem__credit_of_cpu();
-	if (!credit || *credit <= 0)
+	hot = hot__slot(OOMTRACE_HOT_LRU_INSERTION);
+	if (!hot)
 		return 0;
-	inode = folio__file_inode(folio);
+	/* The rest of an LRU batch, and putbacks: the file this CPU accounted last, not grown
+	 * since. Only a mapping cached below (a shmem one) can match, so an anon folio's tagged
+	 * ->mapping is compared, never followed; the inode tells a reused address_space apart. */
+	mapping = folio->mapping;
+	if ((__u64)mapping == hot->shmem_mapping && mapping->nrpages == hot->shmem_pages &&
+	    mapping->host->i_ino == hot->shmem_ino && mapping->host->i_sb->s_dev == hot->shmem_dev)
+		return 0;
+	/* Swap-backed and file-mapped: shmem. Anon folios are swap-backed too, but their
+	 * ->mapping carries the anon bit, which folio__file_mapping() rejects. */
+	mapping = folio__file_mapping(folio);
+	inode = mapping ? mapping->host : NULL;
 	if (!inode)
 		return 0;
 	memcg = memcg__from_data(folio->memcg_data);
-	hot = hot__slot(OOMTRACE_HOT_LRU_INSERTION);
-	if (!hot || !memcg || !memcg__lookup(hot, memcg, memcg__folio_serial(memcg, by_cast), &id))
+	if (!memcg || !memcg__lookup(hot, memcg, memcg__folio_serial(memcg, by_cast), &id))
 		return 0;
 
-	pages = folio__nr_pages(folio, flags);
-	if (*credit < pages) {
-		counter__inc(OOMTRACE_COUNTER_SHMEM_UNCREDITED);
-		return 0;
-	}
-	__sync_fetch_and_sub(credit, pages);
-	files__add(hot, inode, id, current__tgid_or_kernel(), pages, OOMTRACE_OBJECT_SHMEM);
+	key.ino = inode->i_ino;
+	key.dev = inode->i_sb->s_dev;
+	resident = mapping->nrpages;
+	hot->shmem_mapping = (__u64)mapping;
+	hot->shmem_ino = key.ino;
+	hot->shmem_dev = key.dev;
+	hot->shmem_pages = resident;
+	/* Removals from this file still held on this CPU. The delete runs under the i_pages lock
+	 * and this under the lruvec lock, both with interrupts off: neither interrupts the other. */
+	removals = hot__slot(OOMTRACE_HOT_FILEMAP_DELETE);
+	if (removals && removals->shmem_ino == key.ino && removals->shmem_dev == key.dev)
+		shmem__flush_removals(removals);
+	growth = shmem__growth(&key, resident, folio__nr_pages(folio, flags));
+	if (growth > 0)
+		files__add(hot, inode, id, current__tgid_or_kernel(), growth, OOMTRACE_OBJECT_SHMEM);
+	else if (growth < 0)
+		files__add(hot, inode, id, files__removal_owner(), growth, OOMTRACE_OBJECT_SHMEM);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 # bpf_object(NAME SOURCES... [HEADERS...]): compiles each *.bpf.c with clang -target bpf,
 # links them into one object with `bpftool gen object`, generates NAME.skel.h with
 # `bpftool gen skeleton`, and exports an INTERFACE target NAME_skel that adds its directory.
+# -mcpu=v3 for the atomics that return a value (BPF_XCHG, 5.12+): clang 14 defaults to v1.
 
 find_program(BPF_CLANG NAMES clang clang-16 clang-15 clang-14)
 if(NOT BPF_CLANG)
@@ -49,7 +50,7 @@ function(bpf_object name)
     set(obj ${out_dir}/${stem}.bpf.o)
     add_custom_command(
       OUTPUT ${obj}
-      COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_ARCH}
+      COMMAND ${BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_ARCH}
               -Wall -Werror -Wno-unused-function
               -I${PROJECT_SOURCE_DIR}/vmlinux/${BPF_ARCH} -I${PROJECT_SOURCE_DIR}/include
               -I${PROJECT_SOURCE_DIR}/bpf ${BPF_SYSTEM_INCLUDES}

@@ -29,15 +29,20 @@ Attribution attribute(const AttributionInput& input) {
   const auto is_process = [](std::uint32_t tgid) {
     return tgid != 0 && !(tgid & OOMTRACE_REMOVED_AFTER_KILL);
   };
+  Attribution result;
   for (const FileRecord& record : input.files) {
-    if (!input.memcg_ids.contains(record.key.memcg_id) || removed_after_kill(record.key.tgid)) continue;
+    if (!input.memcg_ids.contains(record.key.memcg_id)) continue;
+    if (removed_after_kill(record.key.tgid)) {
+      const auto bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(-record.value.pages, 0)) * input.page_size;
+      (record.value.kind == OOMTRACE_OBJECT_SHMEM ? result.removed_shmem_bytes : result.removed_file_bytes) += bytes;
+      continue;
+    }
     auto& totals = by_file[{record.key.dev, record.key.ino}];
     totals.pages += record.value.pages;
     totals.kind = record.value.kind;
     if (is_process(record.key.tgid) && record.value.pages > 0) totals.added[record.key.tgid] += record.value.pages;
   }
 
-  Attribution result;
   std::map<std::uint32_t, ProcessEntry> processes;
   for (const auto& [id, totals] : by_file) {
     if (totals.pages <= 0) continue;
@@ -111,19 +116,22 @@ std::optional<oomtrace_memcg_totals> sum_charges(const std::vector<ChargeRecord>
 }
 
 MemoryStat stat_at_kill(const MemoryStat& now, const oomtrace_memcg_totals& at_kill,
-                        const oomtrace_memcg_totals& at_read, std::uint64_t page_size) {
+                        const oomtrace_memcg_totals& at_read, const Attribution& attribution,
+                        std::uint64_t page_size) {
   MemoryStat stat = now;
-  const auto shift = [&](std::uint64_t& bytes, int slot) {
-    const std::int64_t delta = (at_kill.pages[slot] - at_read.pages[slot]) * static_cast<std::int64_t>(page_size);
+  const auto shift = [](std::uint64_t& bytes, std::int64_t delta) {
     const std::int64_t moved = static_cast<std::int64_t>(bytes) + delta;
     bytes = moved > 0 ? static_cast<std::uint64_t>(moved) : 0;
   };
-  shift(stat.anon_bytes, OOMTRACE_SLOT_ANON);
-  shift(stat.file_bytes, OOMTRACE_SLOT_FILE);
-  shift(stat.shmem_bytes, OOMTRACE_SLOT_SHMEM);
-  shift(stat.file_dirty_bytes, OOMTRACE_SLOT_FILE_DIRTY);
-  shift(stat.file_writeback_bytes, OOMTRACE_SLOT_WRITEBACK);
-  shift(stat.kernel_bytes, OOMTRACE_SLOT_KERNEL);
+  const auto charged = [&](int slot) {
+    return (at_kill.pages[slot] - at_read.pages[slot]) * static_cast<std::int64_t>(page_size);
+  };
+  const auto removed_shmem = static_cast<std::int64_t>(attribution.removed_shmem_bytes);
+  shift(stat.anon_bytes, charged(OOMTRACE_SLOT_ANON));
+  shift(stat.kernel_bytes, charged(OOMTRACE_SLOT_KERNEL));
+  // memory.stat's file includes shmem.
+  shift(stat.file_bytes, static_cast<std::int64_t>(attribution.removed_file_bytes) + removed_shmem);
+  shift(stat.shmem_bytes, removed_shmem);
   return stat;
 }
 

@@ -35,6 +35,9 @@ struct Attribution {
   std::vector<ProcessEntry> processes;   // largest first
   std::uint64_t tracked_file_bytes = 0;  // page cache attributed to files
   std::uint64_t tracked_shmem_bytes = 0;
+  // Left the files after the kill (removals booked to the kill's epoch), in the report's cgroups.
+  std::uint64_t removed_file_bytes = 0;
+  std::uint64_t removed_shmem_bytes = 0;
 };
 
 Attribution attribute(const AttributionInput& input);
@@ -44,10 +47,13 @@ Attribution attribute(const AttributionInput& input);
 std::optional<oomtrace_memcg_totals> sum_charges(const std::vector<ChargeRecord>& charges,
                                                  std::uint64_t memcg_id);
 
-// memory.stat read `now`, moved back to the instant of the kill by the kernel's exact counters
-// taken then and now (the victims' exit frees their anon within microseconds of the kill).
+// memory.stat read `now`, moved back to the instant of the kill (the victims' exit frees their
+// anon, memfds and SysV segments within microseconds of it): anon and kernel memory by the
+// charge counters taken then and now, page cache and shmem by what left the files since.
+// Dirty and writeback are left as read.
 MemoryStat stat_at_kill(const MemoryStat& now, const oomtrace_memcg_totals& at_kill,
-                        const oomtrace_memcg_totals& at_read, std::uint64_t page_size);
+                        const oomtrace_memcg_totals& at_read, const Attribution& attribution,
+                        std::uint64_t page_size);
 
 // What the cgroup holds that the tracer did not see being charged.
 Untracked untracked_memory(const MemoryStat& stat, const Attribution& attribution);

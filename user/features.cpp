@@ -37,19 +37,13 @@ constexpr std::array kHooks{
              "page cache and shmem removals", false, "handle_filemap_delete_probe_read"},
     HookSpec{"handle_lru_insertion", "pagemap", "mm_lru_insertion", "shmem per object", false,
              "handle_lru_insertion_probe_read"},
-    HookSpec{"handle_mod_memcg_lruvec_state", "memcg", "mod_memcg_lruvec_state",
-             "per-cgroup and per-process anon, file and shmem counters", false},
-    HookSpec{"handle_mod_memcg_state", "memcg", "mod_memcg_state", "per-cgroup kernel memory counter",
-             false},
+    HookSpec{"handle_rss_stat", "kmem", "rss_stat", "anon per process", false},
+    HookSpec{"handle_mod_memcg_state", "memcg", "mod_memcg_state", "kernel memory per process", false},
     HookSpec{"handle_sched_process_exec", "sched", "sched_process_exec", "process names after exec",
              false},
 };
 
 constexpr std::array kFunctionHooks{
-    FunctionHookSpec{"__lruvec_stat_mod_folio", "handle_stat_folio_fentry", "handle_stat_folio_kprobe",
-                     "handle_mod_memcg_lruvec_state"},
-    FunctionHookSpec{"__mod_lruvec_page_state", "handle_stat_page_fentry", "handle_stat_page_kprobe",
-                     "handle_mod_memcg_lruvec_state"},
     FunctionHookSpec{"__mod_memcg_state", "handle_memcg_state_fentry", "handle_memcg_state_kprobe",
                      "handle_mod_memcg_state"},
 };
@@ -293,17 +287,6 @@ TierChoice choose_tier(Features& features) {
       choice.notes.push_back(fmt::format("{} stands in for {} through {}", hook.function, hook.replaces,
                                          attach_name(attach)));
     }
-  }
-
-  // shmem per object counts against the credit the node-stat program gives (pagecache.bpf.c).
-  if (!replaced.contains("handle_mod_memcg_lruvec_state") &&
-      std::ranges::find(choice.programs, "handle_mod_memcg_lruvec_state") == choice.programs.end()) {
-    auto before = choice.programs.size();
-    std::erase_if(choice.programs, [](const std::string& p) { return p.starts_with("handle_lru_insertion"); });
-    if (choice.programs.size() != before)
-      choice.notes.push_back(
-          "no shmem per object: its LRU insertions count against the memcg node-stat hook's "
-          "credit, and no such hook loads here");
   }
   return choice;
 }

@@ -128,7 +128,6 @@ std::string render_json(const Report& report) {
                     {"file_evictions", report.tracing.file_evictions},
                     {"charge_evictions", report.tracing.charge_evictions},
                     {"insert_failures", report.tracing.insert_failures},
-                    {"shmem_uncredited", report.tracing.shmem_uncredited},
                     {"programs", report.tracing.programs}};
   out["diagnosis"] = report.diagnosis;
   return out.dump(2) + "\n";
@@ -206,7 +205,6 @@ Result<Report> parse_report_json(std::string_view text) {
     report.tracing.file_evictions = tracing.value("file_evictions", std::uint64_t{0});
     report.tracing.charge_evictions = tracing.value("charge_evictions", std::uint64_t{0});
     report.tracing.insert_failures = tracing.value("insert_failures", std::uint64_t{0});
-    report.tracing.shmem_uncredited = tracing.value("shmem_uncredited", std::uint64_t{0});
     report.tracing.programs = tracing.value("programs", std::vector<std::string>{});
     report.diagnosis = in.value("diagnosis", std::vector<std::string>{});
     return report;

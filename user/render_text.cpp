@@ -150,9 +150,6 @@ std::string render_text(const Report& report) {
       "entries evicted",
       report.tracing.since, report.kernel, report.tier, report.cgroup_version,
       report.tracing.lost_events, report.tracing.file_evictions, report.tracing.charge_evictions);
-  if (report.tracing.shmem_uncredited)
-    out << fmt::format(", {} shmem LRU insertions not counted (more pages than new shmem on their CPU)",
-                       report.tracing.shmem_uncredited);
   out << "\n";
   return out.str();
 }

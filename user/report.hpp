@@ -84,8 +84,6 @@ struct TracingInfo {
   std::string since;  // ISO-8601 UTC
   std::uint64_t lost_events = 0;
   std::uint64_t file_evictions = 0, charge_evictions = 0, insert_failures = 0;
-  // shmem LRU insertions not counted: more pages than new shmem on that CPU (pagecache.bpf.c).
-  std::uint64_t shmem_uncredited = 0;
   std::vector<std::string> programs;
 };
 

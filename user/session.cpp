@@ -241,17 +241,17 @@ Result<void> Session::write_report(const PendingOom* oom) {
   std::vector<FileRecord> files = tracer_->files();
   if (auto kills = cgroups_.oom_kills(*dir)) report.cgroup.oom_kills = *kills;
   const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  if (oom && oom->victims.front().has_domain_pages && report.cgroup.stat_live &&
-      oom->victims.front().oom_memcg_id == report.cgroup.ref.id) {
-    oomtrace_memcg_totals at_kill{};
-    std::memcpy(at_kill.pages, oom->victims.front().domain_pages, sizeof(at_kill.pages));
-    if (auto at_read = sum_charges(charges, report.cgroup.ref.id)) {
-      report.cgroup.stat = stat_at_kill(report.cgroup.stat, at_kill, *at_read, page_size);
-      report.cgroup.stat_at_kill = true;
-    }
-  }
   if (report.oom && report.oom->memcg.id == report.cgroup.ref.id && report.oom->memcg.usage_bytes)
     report.cgroup.ref.usage_bytes = std::max(report.cgroup.ref.usage_bytes, report.oom->memcg.usage_bytes);
+
+  // The charges to move memory.stat back to the kill by: only for the cgroup whose limit was hit.
+  std::optional<oomtrace_memcg_totals> at_kill, at_read;
+  if (oom && oom->victims.front().has_domain_pages && report.cgroup.stat_live &&
+      oom->victims.front().oom_memcg_id == report.cgroup.ref.id) {
+    at_kill.emplace();
+    std::memcpy(at_kill->pages, oom->victims.front().domain_pages, sizeof(at_kill->pages));
+    at_read = sum_charges(charges, report.cgroup.ref.id).value_or(*at_kill);
+  }
 
   // Attribution over the cgroup and everything below it.
   AttributionInput input;
@@ -273,6 +273,10 @@ Result<void> Session::write_report(const PendingOom* oom) {
   input.victim_anon_bytes = victim_anon;
   if (oom) input.at_kill_epoch = oom->victims.front().removal_epoch;
   Attribution attribution = attribute(input);
+  if (at_kill) {
+    report.cgroup.stat = stat_at_kill(report.cgroup.stat, *at_kill, *at_read, attribution, page_size);
+    report.cgroup.stat_at_kill = true;
+  }
   if (oom) tracer_->end_removal_epoch(oom->victims.front().removal_epoch);
   report.files = std::move(attribution.files);
   report.processes = std::move(attribution.processes);
@@ -287,7 +291,6 @@ Result<void> Session::write_report(const PendingOom* oom) {
   report.tracing.file_evictions = counters.file_evictions();
   report.tracing.charge_evictions = counters.charge_evictions();
   report.tracing.insert_failures = counters.file_insert_fails + counters.charge_insert_fails;
-  report.tracing.shmem_uncredited = counters.shmem_uncredited;
   report.tracing.programs = tracer_->attached();
   report.diagnosis = diagnose(report);
 

@@ -65,6 +65,9 @@ void configure(TracerSkeleton& skel, const TracerOptions& options) {
   skel->rodata->nr_cpus = static_cast<__u32>(possible_cpus());
   bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes);
   bpf_map__set_max_entries(skel->maps.files, options.max_files);
+  // shmem files are a fraction of the files in the page cache, and an evicted size costs only
+  // the next insertion's first-sight rule (pagecache.bpf.c).
+  bpf_map__set_max_entries(skel->maps.shmem_sizes, std::max<std::uint32_t>(options.max_files / 4, 1));
   bpf_map__set_max_entries(skel->maps.charges, options.max_charges);
   bpf_map__set_max_entries(skel->maps.task_comms, options.max_charges);
 }
@@ -222,7 +225,6 @@ TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_ent
   counters.file_insert_fails = sum(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
   counters.charge_inserts = sum(OOMTRACE_COUNTER_CHARGE_INSERTS);
   counters.charge_insert_fails = sum(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
-  counters.shmem_uncredited = sum(OOMTRACE_COUNTER_SHMEM_UNCREDITED);
   counters.file_entries = file_entries;
   counters.charge_entries = charge_entries;
   return counters;

@@ -38,7 +38,6 @@ struct TracerCounters {
   std::uint64_t ringbuf_drops = 0;
   std::uint64_t file_inserts = 0, file_insert_fails = 0, file_entries = 0;
   std::uint64_t charge_inserts = 0, charge_insert_fails = 0, charge_entries = 0;
-  std::uint64_t shmem_uncredited = 0;
   // LRU maps drop their oldest entries when full: created minus still there.
   std::uint64_t file_evictions() const {
     return file_inserts > file_entries ? file_inserts - file_entries : 0;

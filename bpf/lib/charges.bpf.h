@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Per-(memcg, tgid) charge counters, fed by the memcg stat tracepoints (6.13+) or by the
- * stat function hooks on older kernels, write-combined per CPU (struct oomtrace_hot). */
+/* Per-(memcg, tgid) charge counters: kernel memory added from the memcg stat tracepoint (6.13+)
+ * or its function hook, write-combined per CPU (struct oomtrace_hot); anon set from
+ * kmem:rss_stat. */
 #ifndef OOMTRACE_CHARGES_BPF_H
 #define OOMTRACE_CHARGES_BPF_H
 
@@ -10,25 +11,7 @@
 #include "lib/maps.bpf.h"
 #include "lib/memcg.bpf.h"
 
-/* The slot of a node_stat_item, or -1 for the items oomtrace does not keep (LRU sizes,
- * workingset, slab...: the hot ones, filtered before any map access). */
-static __always_inline int charges__node_slot(int item)
-{
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_ANON_MAPPED))
-		return OOMTRACE_SLOT_ANON;
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_FILE_PAGES))
-		return OOMTRACE_SLOT_FILE;
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_SHMEM))
-		return OOMTRACE_SLOT_SHMEM;
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_FILE_DIRTY))
-		return OOMTRACE_SLOT_FILE_DIRTY;
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_WRITEBACK))
-		return OOMTRACE_SLOT_WRITEBACK;
-	if (item == bpf_core_enum_value(enum node_stat_item, NR_FILE_MAPPED))
-		return OOMTRACE_SLOT_FILE_MAPPED;
-	return -1;
-}
-
+/* The slot of a memcg_stat_item, or -1 for the items oomtrace does not keep. */
 static __always_inline int charges__memcg_slot(int item)
 {
 	if (bpf_core_enum_value_exists(enum memcg_stat_item, MEMCG_KMEM) &&
@@ -82,15 +65,6 @@ static __always_inline void charges__flush(struct oomtrace_hot *hot)
 	}
 }
 
-/* A new shmem page lets the LRU insertion that follows on this CPU count it (pagecache.bpf.c). */
-static __always_inline void shmem__credit(__s64 pages)
-{
-	__s64 *credit = shmem__credit_of_cpu();
-
-	if (credit)
-		__sync_fetch_and_add(credit, pages);
-}
-
 /* Adds `pages` to (memcg, current process) in `slot`: to the pending counters while the key
  * repeats, which is what most updates do. */
 static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *memcg, __u64 serial,
@@ -103,8 +77,6 @@ static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *mem
 	if (!hot || slot < 0 || slot >= OOMTRACE_SLOT_COUNT ||
 	    !memcg__lookup(hot, memcg, serial, &key.memcg_id))
 		return;
-	if (slot == OOMTRACE_SLOT_SHMEM && pages > 0)
-		shmem__credit(pages);
 	key.tgid = task__tgid_or_kernel(task);
 	if (hot->charge_key.memcg_id != key.memcg_id || hot->charge_key.tgid != key.tgid) {
 		charges__flush(hot);
@@ -113,6 +85,24 @@ static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *mem
 		hot->charge_key = key;
 	}
 	hot->charge_pages.pages[slot] += pages;
+}
+
+/* Sets `slot` of (memcg, tgid) to `pages`, a count the kernel keeps whole (mm counters): the
+ * last writer wins, and no slot keeps it pending. */
+static __always_inline void charges__set(__u32 hot_index, struct mem_cgroup *memcg, __u64 serial,
+					 __u32 tgid, int slot, __s64 pages)
+{
+	struct oomtrace_charge_key key = { .tgid = tgid };
+	struct oomtrace_hot *hot = hot__slot(hot_index);
+	struct oomtrace_charge_value *value;
+
+	if (!hot || slot < 0 || slot >= OOMTRACE_SLOT_COUNT ||
+	    !memcg__lookup(hot, memcg, serial, &key.memcg_id))
+		return;
+	value = pages ? charges__entry(&key, tgid == current__tgid_or_kernel())
+		      : bpf_map_lookup_elem(&charges, &key);
+	if (value)
+		value->pages[slot] = pages;
 }
 
 #endif /* OOMTRACE_CHARGES_BPF_H */

@@ -140,24 +140,17 @@ static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *i
 	hot->file_pages.kind = kind;
 }
 
-/* The inode of a folio known to be in a page cache (filemap tracepoints). */
-static __always_inline struct inode *folio__cache_inode(struct folio *folio)
-{
-	struct address_space *mapping = folio->mapping;
-
-	return mapping ? mapping->host : NULL;
-}
-
-/* The inode of any LRU folio, or NULL for anon: anon and movable folios tag the low bits of
- * ->mapping, which the verifier only lets us test as a plain number. */
-static __always_inline struct inode *folio__file_inode(struct folio *folio)
+/* The mapping of any LRU folio, or NULL for anon: anon and movable folios tag the low bits of
+ * ->mapping, which the verifier only lets us test as a plain number. A folio in a page cache
+ * (the filemap tracepoints) has a plain folio->mapping. */
+static __always_inline struct address_space *folio__file_mapping(struct folio *folio)
 {
 	unsigned long raw = 0;
 
 	bpf_probe_read_kernel(&raw, sizeof(raw), &folio->mapping);
 	if (!raw || (raw & 3))
 		return NULL;
-	return folio__cache_inode(folio);
+	return folio->mapping;
 }
 
 #endif /* OOMTRACE_FILES_BPF_H */

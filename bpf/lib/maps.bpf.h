@@ -101,21 +101,20 @@ struct {
 	__type(value, struct oomtrace_comm);
 } task_comms SEC(".maps") __weak;
 
-/* Pages of new shmem on this CPU not yet seen joining the LRU: what lets an LRU insertion
- * count (pagecache.bpf.c). Added to by the node-stat program, taken by the LRU insertion. */
+/* The pages of each shmem file as last accounted: its mapping's nrpages at the last LRU
+ * insertion, less the removals seen since (pagecache.bpf.c). */
+struct shmem_size_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* set by the loader */
+	__type(key, struct shmem_size_key);
 	__type(value, __s64);
-} shmem_credit SEC(".maps") __weak;
-
-static __always_inline __s64 *shmem__credit_of_cpu(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&shmem_credit, &zero);
-}
+} shmem_sizes SEC(".maps") __weak;
 
 static __always_inline struct oomtrace_hot *hot__slot(__u32 index)
 {

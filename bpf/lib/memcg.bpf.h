@@ -54,6 +54,18 @@ static __always_inline struct mem_cgroup *task__memcg(struct task_struct *task)
 	return container_of(css, struct mem_cgroup, css);
 }
 
+/* The same for a task reached through typed pointers (a tp_btf argument and its fields):
+ * plain loads, no helper calls. */
+static __always_inline struct cgroup_subsys_state *task__memory_css(struct task_struct *task)
+{
+	int memory_id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct css_set *cgroups = task->cgroups;
+
+	if (!cgroups || memory_id < 0 || memory_id >= 16)
+		return NULL;
+	return cgroups->subsys[memory_id];
+}
+
 static __always_inline __u64 memcg__oom_events(struct mem_cgroup *memcg)
 {
 	int oom = bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM);

@@ -32,15 +32,11 @@ enum oomtrace_domain_method {
 	OOMTRACE_DOMAIN_KPROBE = 4,	 /* oom_control->memcg, from a function hook */
 };
 
-/* Slots of the per-(memcg, tgid) charge counters, in pages. */
+/* Slots of the per-(memcg, tgid) charge counters, in pages. Page cache and shmem are kept per
+ * file instead (struct oomtrace_file_key). */
 enum oomtrace_charge_slot {
-	OOMTRACE_SLOT_ANON = 0,
-	OOMTRACE_SLOT_FILE,
-	OOMTRACE_SLOT_SHMEM,
-	OOMTRACE_SLOT_FILE_DIRTY,
-	OOMTRACE_SLOT_WRITEBACK,
-	OOMTRACE_SLOT_FILE_MAPPED,
-	OOMTRACE_SLOT_KERNEL,
+	OOMTRACE_SLOT_ANON = 0, /* the process's resident anon pages (kmem:rss_stat), set */
+	OOMTRACE_SLOT_KERNEL,	/* kernel memory charged while it ran (MEMCG_KMEM), added */
 	OOMTRACE_SLOT_COUNT,
 };
 
@@ -57,7 +53,6 @@ enum oomtrace_counter {
 	OOMTRACE_COUNTER_FILE_INSERT_FAILS, /* file entries that could not be created */
 	OOMTRACE_COUNTER_CHARGE_INSERTS,    /* charge entries created */
 	OOMTRACE_COUNTER_CHARGE_INSERT_FAILS,
-	OOMTRACE_COUNTER_SHMEM_UNCREDITED,  /* shmem LRU insertions larger than this CPU's credit */
 	OOMTRACE_COUNTER_COUNT,
 };
 
@@ -90,7 +85,7 @@ struct oomtrace_victim_event {
 	__u32 pad;
 	char victim_comm[OOMTRACE_COMM_LEN];
 	char trigger_comm[OOMTRACE_COMM_LEN];
-	/* The OOM domain's charge counters (pages since tracing started) at this instant: the
+	/* The OOM domain's charge counters summed over its processes at this instant: the
 	 * victims' exit changes them within microseconds, before userspace can look. */
 	__s64 domain_pages[OOMTRACE_SLOT_COUNT];
 };
@@ -134,8 +129,8 @@ struct oomtrace_removal_epoch {
 	__u32 active;
 };
 
-/* Per-(memcg, tgid) charge counters from the memcg tracepoints or the stat function hooks.
- * tgid 0 collects what kernel threads changed (reclaim, the OOM reaper). */
+/* Per-(memcg, tgid) charge counters: anon from kmem:rss_stat, kernel memory from the memcg
+ * stat tracepoint or its function hook. tgid 0 collects what kernel threads charged. */
 struct oomtrace_charge_key {
 	__u64 memcg_id;
 	__u32 tgid;
@@ -163,8 +158,8 @@ struct oomtrace_memcg_totals {
  * mark_victim for the domain sum) add what is still pending. One slot per program: a program
  * does not nest within itself on a CPU (prog->active), but different ones do, from interrupts. */
 enum oomtrace_hot_slot {
-	OOMTRACE_HOT_NODE_STAT = 0, /* mod_memcg_lruvec_state, or its function hook */
-	OOMTRACE_HOT_MEMCG_STAT,    /* mod_memcg_state, or its function hook */
+	OOMTRACE_HOT_RSS_STAT = 0, /* kmem:rss_stat: the memcg cache only, anon is set directly */
+	OOMTRACE_HOT_MEMCG_STAT,   /* mod_memcg_state, or its function hook */
 	OOMTRACE_HOT_FILEMAP_ADD,
 	OOMTRACE_HOT_FILEMAP_DELETE,
 	OOMTRACE_HOT_LRU_INSERTION,
@@ -184,6 +179,14 @@ struct oomtrace_hot {
 	/* Pages not yet in `files`. */
 	struct oomtrace_file_key file_key;
 	struct oomtrace_file_value file_pages;
+	/* The shmem file the program saw last and, for the LRU insertion, its address_space and
+	 * nrpages then; for the filemap delete, the pages removed from it not yet taken off
+	 * shmem_sizes. */
+	__u64 shmem_mapping;
+	__u64 shmem_ino;
+	__u32 shmem_dev;
+	__u32 pad;
+	__s64 shmem_pages;
 };
 
 #endif /* OOMTRACE_OOMTRACE_H */

@@ -62,12 +62,6 @@ class TracerTest : public ::testing::Test {
       return chosen == program || chosen.starts_with(program + "_");
     });
   }
-  // Per-process charges come from the memcg tracepoints or a function hook standing in.
-  bool has_charges() const {
-    return std::ranges::any_of(choice_.programs, [](const std::string& p) {
-      return p == "handle_mod_memcg_lruvec_state" || p.starts_with("handle_stat_");
-    });
-  }
 
   int run(std::vector<std::string> steps) {
     steps.insert(steps.begin(), built("tests/workload"));
@@ -191,6 +185,23 @@ TEST_F(TracerTest, CountsAShmemFolioPutBackOnTheLruOnce) {
   ::unlink(mapped.c_str());
 }
 
+// Pages a shmem file held before the tracer saw it are not counted to whoever adds to it next:
+// they are untracked, like all memory from before tracing started.
+TEST_F(TracerTest, CountsOnlyWhatAShmemFileGrewBy) {
+  OOMTRACE_REQUIRE(uses("handle_lru_insertion"), "no pagemap:mm_lru_insertion on this kernel");
+  auto before = TestCgroup::make("bpf-before");  // outside the filter: never seen
+  ASSERT_TRUE(before);
+  const std::string path = "/dev/shm/oomtrace-bpf-a." + std::to_string(::getpid());
+  ASSERT_EQ(run_in_cgroup(before->dir(), {built("tests/workload"), "shm:" + path + ":4"}), 0);
+  ASSERT_EQ(run({"shm-append:" + path + ":1"}), 0);
+  drain();
+  const double lag = 31.0 * std::thread::hardware_concurrency();
+  auto [pages, chargers] = pages_of(path);
+  EXPECT_NEAR(pages, (1 << 20) / kPage, lag);  // not the 4 MiB from before
+  EXPECT_EQ(chargers.size(), 1u);
+  ::unlink(path.c_str());
+}
+
 TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {
   OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
   auto sibling = TestCgroup::make("bpf-sibling");
@@ -204,7 +215,7 @@ TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {
 }
 
 TEST_F(TracerTest, ChargesAnonPerProcess) {
-  OOMTRACE_REQUIRE(has_charges(), "neither memcg stat tracepoints nor a function hook for them");
+  OOMTRACE_REQUIRE(uses("handle_rss_stat"), "no kmem:rss_stat tracepoint on this kernel");
   const int pid = start_in_cgroup(cgroup_->dir(), {built("tests/workload"), "anon:24", "sleep:1500"});
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   drain();
@@ -214,8 +225,10 @@ TEST_F(TracerTest, ChargesAnonPerProcess) {
     return r.key.memcg_id == key.memcg_id && r.key.tgid == key.tgid;
   });
   ASSERT_NE(it, charges.end()) << "no charges for the workload";
-  // 24 MiB touched, plus what the loader mapped privately.
-  EXPECT_GE(it->value.pages[OOMTRACE_SLOT_ANON], (24 << 20) / static_cast<std::int64_t>(kPage));
+  // 24 MiB touched, plus what the loader mapped privately. The mm counter lags by what is
+  // still cached per thread (64 events, up to 6.1) or per CPU (a percpu_counter batch, 6.2+).
+  const std::int64_t slack = 64 * std::max<std::int64_t>(std::thread::hardware_concurrency(), 1);
+  EXPECT_GE(it->value.pages[OOMTRACE_SLOT_ANON], (24 << 20) / static_cast<std::int64_t>(kPage) - slack);
   EXPECT_LE(it->value.pages[OOMTRACE_SLOT_ANON], (28 << 20) / static_cast<std::int64_t>(kPage));
   EXPECT_EQ(tracer_->task_comms().at(pid), "workload");  // renamed at exec
   auto totals = sum_charges(tracer_->charges(), id_);
@@ -224,7 +237,7 @@ TEST_F(TracerTest, ChargesAnonPerProcess) {
 
   EXPECT_EQ(wait_program(pid), 0);
   drain();
-  // Its exit unmapped the anon in its own context: back to about zero.
+  // Its exit unmapped the anon: back to about zero (the mm counter's per-CPU slack).
   for (const ChargeRecord& record : tracer_->charges()) {
     if (record.key.memcg_id == id_ && record.key.tgid == key.tgid) {
       EXPECT_LT(record.value.pages[OOMTRACE_SLOT_ANON], 64);

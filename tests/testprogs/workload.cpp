@@ -2,6 +2,7 @@
 //   write:PATH:MIB       write() MIB of page cache to PATH
 //   read:PATH            read PATH to the end (page cache, if it was dropped)
 //   shm:PATH:MIB         write() MIB to PATH on a tmpfs (/dev/shm)
+//   shm-append:PATH:MIB  write() MIB more to the end of PATH on a tmpfs
 //   shm-mmap:PATH:MIB    ftruncate PATH on a tmpfs, fill it through a shared mapping
 //   shm-pageout:PATH     map all of PATH and madvise(MADV_PAGEOUT) it: without swap, reclaim
 //                        puts every folio back on the LRU (a second LRU insertion)
@@ -105,6 +106,11 @@ void step(const std::string& text) {
     write_all(fd, mib(2), p[1]);
     ::close(fd);
     objects.push_back({op == "write" ? "file" : "shm", p[1], -1, nullptr, mib(2)});
+  } else if (op == "shm-append") {
+    int fd = ::open(p.at(1).c_str(), O_WRONLY | O_APPEND);
+    if (fd < 0) die("open " + p[1]);
+    write_all(fd, mib(2), p[1]);
+    ::close(fd);
   } else if (op == "read") {
     int fd = ::open(p.at(1).c_str(), O_RDONLY);
     if (fd < 0) die("open " + p[1]);

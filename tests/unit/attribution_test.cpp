@@ -118,6 +118,8 @@ TEST(Attribute, AnOomReportLeavesOutRemovalsAfterItsKill) {
   ASSERT_EQ(result.files.size(), 1u);
   EXPECT_EQ(result.files[0].resident_bytes, 70 * kPage);
   ASSERT_EQ(result.processes.size(), 1u);  // removal buckets are not processes
+  EXPECT_EQ(result.removed_shmem_bytes, 30 * kPage);  // what the stat at the kill adds back
+  EXPECT_EQ(result.removed_file_bytes, 0u);
   input.at_kill_epoch.reset();  // an exit report counts every removal
   EXPECT_EQ(attribute(input).files[0].resident_bytes, 40 * kPage);
 }
@@ -134,20 +136,27 @@ TEST(Attribute, UntrackedIsWhatTheCgroupHoldsBeyondTheFiles) {
   EXPECT_EQ(untracked.shmem_bytes, 0u);
 }
 
-TEST(StatAtKill, MovesTheReadBackByTheKernelCounters) {
+TEST(StatAtKill, MovesTheReadBackByTheChargesAndWhatLeftTheFiles) {
   MemoryStat now;
   now.anon_bytes = 0;  // the victim's exit freed it
   now.shmem_bytes = 16 * kPage;
-  now.file_bytes = 16 * kPage;
+  now.file_bytes = 20 * kPage;  // includes shmem
+  now.kernel_bytes = 3 * kPage;
+  now.file_dirty_bytes = 5 * kPage;
   oomtrace_memcg_totals at_kill{}, at_read{};
   at_kill.pages[OOMTRACE_SLOT_ANON] = 12000;
   at_read.pages[OOMTRACE_SLOT_ANON] = 10;
-  at_kill.pages[OOMTRACE_SLOT_FILE] = 4;
-  at_read.pages[OOMTRACE_SLOT_FILE] = 8;
-  auto stat = stat_at_kill(now, at_kill, at_read, kPage);
+  at_kill.pages[OOMTRACE_SLOT_KERNEL] = 4;
+  at_read.pages[OOMTRACE_SLOT_KERNEL] = 8;  // charged since: the read is higher than the kill
+  Attribution attribution;
+  attribution.removed_shmem_bytes = 100 * kPage;  // the victim's memfd
+  attribution.removed_file_bytes = 2 * kPage;
+  auto stat = stat_at_kill(now, at_kill, at_read, attribution, kPage);
   EXPECT_EQ(stat.anon_bytes, 11990 * kPage);
-  EXPECT_EQ(stat.file_bytes, 12 * kPage);
-  EXPECT_EQ(stat.shmem_bytes, 16 * kPage);
+  EXPECT_EQ(stat.kernel_bytes, 0u);  // clamps at zero
+  EXPECT_EQ(stat.shmem_bytes, 116 * kPage);
+  EXPECT_EQ(stat.file_bytes, 122 * kPage);
+  EXPECT_EQ(stat.file_dirty_bytes, 5 * kPage);  // left as read
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ class FakeFeatures final : public Features {
   MarkVictimShape shape = MarkVictimShape::task;
   bool has_controller = true;
   bool rdonly_cast = true;  // bpf_rdonly_cast, 6.2+
-  std::set<std::string> functions{"__lruvec_stat_mod_folio", "__mod_memcg_state"};
+  std::set<std::string> functions{"__mod_memcg_state"};
 
   Check probe(Feature feature) override {
     if (missing.contains(feature)) return {false, fmt::format("fake: no {}", feature_name(feature))};
@@ -81,41 +81,49 @@ TEST(ChooseTier, BeforeRdonlyCastTheProbeReadTwinsAreLoaded) {
 
 TEST(ChooseTier, MissingOptionalHooksDegradeWithAReason) {
   FakeFeatures kernel;
-  kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};  // before 6.13
+  kernel.missing_tracepoints = {"mod_memcg_state", "rss_stat"};  // before 6.13, and before 5.5
   kernel.missing = {Feature::fentry, Feature::kprobe};
   TierChoice choice = choose_tier(kernel);
   ASSERT_TRUE(choice.can_trace);
   EXPECT_EQ(choice.tier, Tier::tracepoint);
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_mod_memcg_lruvec_state"), 0);
-  // shmem per object counts against the node-stat hook's credit: it goes too.
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_lru_insertion"), 0);
-  ASSERT_EQ(choice.notes.size(), 3u);
-  EXPECT_NE(choice.notes[0].find("mod_memcg_lruvec_state"), std::string::npos);
-  EXPECT_TRUE(choice.notes[2].starts_with("no shmem per object")) << choice.notes[2];
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_mod_memcg_state"), 0);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_rss_stat"), 0);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_lru_insertion"), 1);  // shmem needs neither
+  ASSERT_EQ(choice.notes.size(), 2u);
+  EXPECT_NE(choice.notes[0].find("rss_stat"), std::string::npos);
+  EXPECT_NE(choice.notes[1].find("mod_memcg_state"), std::string::npos);
 }
 
-TEST(ChooseTier, WithoutMemcgTracepointsFentryStandsIn) {
+TEST(ChooseTier, WithoutTheMemcgTracepointFentryStandsIn) {
   FakeFeatures kernel;  // a 6.12 guest: no memcg tracepoints, fentry and kprobes work
-  kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};
+  kernel.missing_tracepoints = {"mod_memcg_state"};
   TierChoice choice = choose_tier(kernel);
   ASSERT_TRUE(choice.can_trace);
   EXPECT_EQ(choice.tier, Tier::fentry);
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_folio_fentry"), 1);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_fentry"), 1);
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_page_fentry"), 0);  // one per tracepoint
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_folio_kprobe"), 0);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_kprobe"), 0);  // one per tracepoint
 }
 
-TEST(ChooseTier, KprobeIsTheFallbackAndTheOlderFunctionIsFound) {
-  FakeFeatures kernel;  // 6.1: __lruvec_stat_mod_folio is inline, fentry refused
-  kernel.missing_tracepoints = {"mod_memcg_lruvec_state", "mod_memcg_state"};
+TEST(ChooseTier, KprobeIsTheFallback) {
+  FakeFeatures kernel;
+  kernel.missing_tracepoints = {"mod_memcg_state"};
   kernel.missing = {Feature::fentry};
-  kernel.functions = {"__mod_lruvec_page_state", "__mod_memcg_state"};
   TierChoice choice = choose_tier(kernel);
   ASSERT_TRUE(choice.can_trace);
   EXPECT_EQ(choice.tier, Tier::kprobe);
-  EXPECT_EQ(std::ranges::count(choice.programs, "handle_stat_page_kprobe"), 1);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_kprobe"), 1);
+}
+
+TEST(ChooseTier, AMissingFunctionLeavesTheTracepointTier) {
+  FakeFeatures kernel;
+  kernel.missing_tracepoints = {"mod_memcg_state"};
+  kernel.functions = {};  // inlined
+  TierChoice choice = choose_tier(kernel);
+  ASSERT_TRUE(choice.can_trace);
+  EXPECT_EQ(choice.tier, Tier::tracepoint);
+  EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_fentry"), 0);
+  ASSERT_EQ(choice.notes.size(), 1u);
+  EXPECT_NE(choice.notes[0].find("kernel memory per process"), std::string::npos);
 }
 
 TEST(ChooseTier, TracepointsWinOverFunctionHooks) {

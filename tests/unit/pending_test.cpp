@@ -44,7 +44,7 @@ TEST(Pending, IgnoresSlotsWithNothingPending) {
   // A slot keeps its last key after the flush: with zero pages it must not add a record.
   std::vector<FileRecord> files;
   std::vector<ChargeRecord> charges;
-  std::vector<oomtrace_hot> slots{file_slot(3, 10, 5, 0), charge_slot(3, 5, OOMTRACE_SLOT_ANON, 0), oomtrace_hot{}};
+  std::vector<oomtrace_hot> slots{file_slot(3, 10, 5, 0), charge_slot(3, 5, OOMTRACE_SLOT_KERNEL, 0), oomtrace_hot{}};
   add_pending(files, slots);
   add_pending(charges, slots);
   EXPECT_TRUE(files.empty());
@@ -54,15 +54,16 @@ TEST(Pending, IgnoresSlotsWithNothingPending) {
 TEST(Pending, AddsChargesSlotBySlot) {
   std::vector<ChargeRecord> charges(1);
   charges[0].key = {.memcg_id = 4, .tgid = 9, .pad = 0};
-  charges[0].value.pages[OOMTRACE_SLOT_ANON] = 50;
-  std::vector<oomtrace_hot> slots{charge_slot(4, 9, OOMTRACE_SLOT_ANON, 6), charge_slot(4, 9, OOMTRACE_SLOT_SHMEM, 2),
-                                  charge_slot(4, 0, OOMTRACE_SLOT_FILE, -1)};
+  charges[0].value.pages[OOMTRACE_SLOT_ANON] = 50;  // set by rss_stat, never pending
+  charges[0].value.pages[OOMTRACE_SLOT_KERNEL] = 3;
+  std::vector<oomtrace_hot> slots{charge_slot(4, 9, OOMTRACE_SLOT_KERNEL, 6), charge_slot(4, 9, OOMTRACE_SLOT_KERNEL, 2),
+                                  charge_slot(4, 0, OOMTRACE_SLOT_KERNEL, -1)};
   add_pending(charges, slots);
   ASSERT_EQ(charges.size(), 2u);
-  EXPECT_EQ(charges[0].value.pages[OOMTRACE_SLOT_ANON], 56);
-  EXPECT_EQ(charges[0].value.pages[OOMTRACE_SLOT_SHMEM], 2);
+  EXPECT_EQ(charges[0].value.pages[OOMTRACE_SLOT_ANON], 50);
+  EXPECT_EQ(charges[0].value.pages[OOMTRACE_SLOT_KERNEL], 11);
   EXPECT_EQ(charges[1].key.tgid, 0u);
-  EXPECT_EQ(charges[1].value.pages[OOMTRACE_SLOT_FILE], -1);
+  EXPECT_EQ(charges[1].value.pages[OOMTRACE_SLOT_KERNEL], -1);
 }
 
 }  // namespace

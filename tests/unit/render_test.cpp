@@ -91,12 +91,6 @@ TEST(RenderText, ExitReportHasNoOomSection) {
   EXPECT_EQ(text.find("Killed:"), std::string::npos);
 }
 
-TEST(RenderText, ShowsWhatTheTracerDidNotCount) {
-  Report r = sample_report();
-  EXPECT_EQ(render_text(r).find("shmem LRU insertions not counted"), std::string::npos);
-  r.tracing.shmem_uncredited = 3;
-  EXPECT_NE(render_text(r).find(", 3 shmem LRU insertions not counted"), std::string::npos);
-}
 
 TEST(RenderHtml, EscapesAndWraps) {
   Report r = sample_report();
