@@ -2,8 +2,11 @@
 //   driver read  DIR FILES MIB    cold-cache buffered reads of FILES files (DONTNEED before)
 //   driver write DIR FILES MIB    buffered writes of FILES new files, removed afterwards
 //   driver shm   DIR FILES MIB    fill then truncate FILES tmpfs files (DIR on /dev/shm)
-// Prints one JSON line: {"bytes":..,"ops":..,"seconds":..}. ops are 1 MiB read/write calls.
+//   driver anon  DIR FILES MIB    map, touch and unmap FILES private anonymous regions (DIR unused)
+// Prints one JSON line: {"bytes":..,"ops":..,"seconds":..}. ops are 1 MiB read/write calls, or
+// 1 MiB touched.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -29,6 +32,17 @@ void fill(const std::string& path, std::size_t mib, std::vector<char>& chunk, st
   for (std::size_t i = 0; i < mib; ++i, ++ops)
     if (::write(fd, chunk.data(), kChunk) != static_cast<ssize_t>(kChunk)) die("write " + path);
   ::close(fd);
+}
+
+// One fault per page: the anon charge path, and what a leaking process does.
+void touch_anon(std::size_t mib, std::size_t& ops) {
+  const std::size_t bytes = mib * kChunk, page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) die("mmap");
+  auto* bytes_at = static_cast<volatile char*>(region);
+  for (std::size_t offset = 0; offset < bytes; offset += page) bytes_at[offset] = 1;
+  ops += mib;
+  ::munmap(region, bytes);
 }
 
 }  // namespace
@@ -69,6 +83,8 @@ int main(int argc, char** argv) {
     } else if (mode == "shm") {
       fill(path, mib, chunk, ops);
       if (::truncate(path.c_str(), 0) != 0) die("truncate " + path);
+    } else if (mode == "anon") {
+      touch_anon(mib, ops);
     } else {
       std::fprintf(stderr, "driver: unknown mode %s\n", mode.c_str());
       return 2;
@@ -76,7 +92,7 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (mode != "read")
+  if (mode == "write" || mode == "shm")
     for (int i = 0; i < files; ++i) ::unlink(file_name(dir, i).c_str());
   std::printf("{\"bytes\": %zu, \"ops\": %zu, \"seconds\": %.6f}\n", static_cast<std::size_t>(files) * mib * kChunk,
               ops, seconds);

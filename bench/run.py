@@ -203,7 +203,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="one small round: checks that it runs")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--build", default=os.path.join(HERE, "..", "build"))
-    parser.add_argument("--workloads", default="read,write,shm", help="comma-separated subset of read,write,shm")
+    parser.add_argument("--workloads", default="read,write,shm,anon",
+                        help="comma-separated subset of read,write,shm,anon")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench: skipped: needs root (BPF, cgroups, kernel.bpf_stats_enabled)", file=sys.stderr)
@@ -212,11 +213,11 @@ def main():
     oomtrace, driver = os.path.join(build, "oomtrace"), os.path.join(build, "bench", "driver")
     workload_bin = os.path.join(build, "tests", "workload")
     rounds = 1 if args.smoke else args.rounds
-    sizes = {"read": (4, 4), "write": (4, 4), "shm": (4, 4)} if args.smoke else \
-            {"read": (16, 16), "write": (16, 8), "shm": (64, 8)}
+    sizes = {"read": (4, 4), "write": (4, 4), "shm": (4, 4), "anon": (4, 4)} if args.smoke else \
+            {"read": (16, 16), "write": (16, 8), "shm": (64, 8), "anon": (64, 8)}
     wanted = args.workloads.split(",")
     if not set(wanted) <= set(sizes):
-        sys.exit(f"bench: unknown workload in --workloads {args.workloads}: use read, write or shm")
+        sys.exit(f"bench: unknown workload in --workloads {args.workloads}: use read, write, shm or anon")
     sizes = {w: sizes[w] for w in wanted}
 
     scratch = tempfile.mkdtemp(prefix="oomtrace-bench-")

@@ -176,7 +176,7 @@ int BPF_PROG(handle_mark_victim, struct task_struct *task, uid_t uid)
 	bpf_probe_read_kernel_str(event->victim_comm, sizeof(event->victim_comm), task->comm);
 	event->oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
 
-	mm = BPF_CORE_READ(task, mm);
+	mm = task->mm;
 	if (mm) {
 		/* MM_* is an anonymous enum, unchanged since 4.5: no CO-RE relocation exists. */
 		event->anon_rss_bytes = mm__counter(mm, MM_ANONPAGES) * page_size;

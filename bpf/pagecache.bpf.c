@@ -166,14 +166,17 @@ static __always_inline int shmem__account_insertion(struct folio *folio, bool by
 		return 0;
 	/* The rest of an LRU batch, and putbacks: the file this CPU accounted last, not grown
 	 * since. Only a mapping cached below (a shmem one) can match, so an anon folio's tagged
-	 * ->mapping is compared, never followed; the inode tells a reused address_space apart. */
+	 * ->mapping is compared, never followed; the inode tells a reused address_space apart.
+	 * A run of anon faults repeats its VMA's anon_vma: the tagged value seen last says anon. */
 	mapping = folio->mapping;
+	if ((__u64)mapping == hot->anon_mapping)
+		return 0;
 	if ((__u64)mapping == hot->shmem_mapping && mapping->nrpages == hot->shmem_pages &&
 	    mapping->host->i_ino == hot->shmem_ino && mapping->host->i_sb->s_dev == hot->shmem_dev)
 		return 0;
 	/* Swap-backed and file-mapped: shmem. Anon folios are swap-backed too, but their
 	 * ->mapping carries the anon bit, which folio__file_mapping() rejects. */
-	mapping = folio__file_mapping(folio);
+	mapping = folio__file_mapping(folio, &hot->anon_mapping);
 	inode = mapping ? mapping->host : NULL;
 	if (!inode)
 		return 0;

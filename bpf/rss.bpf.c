@@ -38,7 +38,7 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 	css = task__memory_css(owner);
 	if (!css)
 		return 0;
-	charges__set(OOMTRACE_HOT_RSS_STAT, container_of(css, struct mem_cgroup, css), css->serial_nr,
-		     owner->tgid, OOMTRACE_SLOT_ANON, mm__counter(mm, MM_ANONPAGES));
+	charges__set_anon(OOMTRACE_HOT_RSS_STAT, container_of(css, struct mem_cgroup, css),
+			  css->serial_nr, owner->tgid, mm__counter(mm, MM_ANONPAGES));
 	return 0;
 }

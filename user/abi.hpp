@@ -28,7 +28,7 @@ static_assert(plain<oomtrace_charge_key> && sizeof(oomtrace_charge_key) == 16);
 static_assert(plain<oomtrace_memcg_totals> && sizeof(oomtrace_memcg_totals) == 8 * OOMTRACE_SLOT_COUNT);
 static_assert(offsetof(oomtrace_victim_event, domain_pages) == 152);
 static_assert(plain<oomtrace_charge_value> && sizeof(oomtrace_charge_value) == 8 * OOMTRACE_SLOT_COUNT);
-static_assert(plain<oomtrace_hot> && sizeof(oomtrace_hot) == 32 + 16 + 8 * OOMTRACE_SLOT_COUNT + 24 + 16 + 32);
+static_assert(plain<oomtrace_hot> && sizeof(oomtrace_hot) == 32 + 16 + 8 * OOMTRACE_SLOT_COUNT + 24 + 16 + 32 + 16);
 static_assert(offsetof(oomtrace_hot, charge_key) == 32);
 static_assert(offsetof(oomtrace_hot, file_key) == 48 + 8 * OOMTRACE_SLOT_COUNT);
 

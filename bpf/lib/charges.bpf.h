@@ -87,22 +87,32 @@ static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *mem
 	hot->charge_pages.pages[slot] += pages;
 }
 
-/* Sets `slot` of (memcg, tgid) to `pages`, a count the kernel keeps whole (mm counters): the
- * last writer wins, and no slot keeps it pending. */
-static __always_inline void charges__set(__u32 hot_index, struct mem_cgroup *memcg, __u64 serial,
-					 __u32 tgid, int slot, __s64 pages)
+/* How far a process's anon may move before it is written again, in pages: no more than the
+ * kernel's own slack in the count (a percpu_counter batch of at least 32 per CPU, 6.2+; 64
+ * events per thread before). */
+#define ANON_WRITE_STEP 32
+
+/* Sets the anon slot of (memcg, tgid) to `pages`, a count the kernel keeps whole (mm counters):
+ * the last writer wins, and nothing is pending. A fault moves it by one page, so this CPU writes
+ * only when it has moved a step from what it wrote last for the key, or reached zero (exit). */
+static __always_inline void charges__set_anon(__u32 hot_index, struct mem_cgroup *memcg,
+					      __u64 serial, __u32 tgid, __s64 pages)
 {
 	struct oomtrace_charge_key key = { .tgid = tgid };
 	struct oomtrace_hot *hot = hot__slot(hot_index);
 	struct oomtrace_charge_value *value;
 
-	if (!hot || slot < 0 || slot >= OOMTRACE_SLOT_COUNT ||
-	    !memcg__lookup(hot, memcg, serial, &key.memcg_id))
+	if (!hot || !memcg__lookup(hot, memcg, serial, &key.memcg_id))
+		return;
+	if (hot->charge_key.memcg_id == key.memcg_id && hot->charge_key.tgid == key.tgid && pages &&
+	    pages - hot->anon_written < ANON_WRITE_STEP && hot->anon_written - pages < ANON_WRITE_STEP)
 		return;
 	value = pages ? charges__entry(&key, tgid == current__tgid_or_kernel())
 		      : bpf_map_lookup_elem(&charges, &key);
 	if (value)
-		value->pages[slot] = pages;
+		value->pages[OOMTRACE_SLOT_ANON] = pages;
+	hot->charge_key = key;
+	hot->anon_written = pages;
 }
 
 #endif /* OOMTRACE_CHARGES_BPF_H */

@@ -63,24 +63,18 @@ static __always_inline __u64 folio__nr_pages(struct folio *folio, unsigned long 
 	return 1ULL << (order & 31);
 }
 
-/* get_mm_counter() without the per-CPU sum: the same approximation mark_victim prints. */
+/* get_mm_counter() without the per-CPU sum: the same approximation the OOM message prints.
+ * `mm` is typed (a tp_btf argument or its field) and `member` a constant MM_* index. */
 static __always_inline __s64 mm__counter(struct mm_struct *mm, int member)
 {
 	struct mm_struct___pre62 *old = (void *)mm;
 	__s64 value = 0;
-	void *addr;
 
-	if (member < 0 || member > 3)
-		return 0;
-	/* The index is a CO-RE relocated enum value, so address the element by hand. */
+	/* The verifiers of those kernels walk no typedef (atomic_long_t): a probe read there. */
 	if (bpf_core_field_exists(old->rss_stat.count))
-		addr = (void *)mm + bpf_core_field_offset(old->rss_stat.count) +
-		       member * sizeof(atomic_long_t);
+		bpf_probe_read_kernel(&value, sizeof(value), &old->rss_stat.count[member]);
 	else
-		addr = (void *)mm + bpf_core_field_offset(mm->rss_stat) +
-		       member * bpf_core_type_size(struct percpu_counter) +
-		       bpf_core_field_offset(struct percpu_counter, count);
-	bpf_probe_read_kernel(&value, sizeof(value), addr);
+		value = mm->rss_stat[member].count;
 	return value > 0 ? value : 0;
 }
 

@@ -140,14 +140,16 @@ static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *i
 	hot->file_pages.kind = kind;
 }
 
-/* The mapping of any LRU folio, or NULL for anon: anon and movable folios tag the low bits of
- * ->mapping, which the verifier only lets us test as a plain number. A folio in a page cache
- * (the filemap tracepoints) has a plain folio->mapping. */
-static __always_inline struct address_space *folio__file_mapping(struct folio *folio)
+/* The mapping of any LRU folio, or NULL for anon (whose tagged ->mapping goes to *tagged): anon
+ * and movable folios tag the low bits of ->mapping, which the verifier only lets us test as a
+ * plain number. A folio in a page cache (the filemap tracepoints) has a plain folio->mapping. */
+static __always_inline struct address_space *folio__file_mapping(struct folio *folio, __u64 *tagged)
 {
 	unsigned long raw = 0;
 
 	bpf_probe_read_kernel(&raw, sizeof(raw), &folio->mapping);
+	if (raw & 3)
+		*tagged = raw;
 	if (!raw || (raw & 3))
 		return NULL;
 	return folio->mapping;

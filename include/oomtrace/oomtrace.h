@@ -187,6 +187,10 @@ struct oomtrace_hot {
 	__u32 shmem_dev;
 	__u32 pad;
 	__s64 shmem_pages;
+	/* LRU insertion: the last anon folio's ->mapping (its anon_vma, tagged); rss_stat: the anon
+	 * count it last wrote for charge_key. */
+	__u64 anon_mapping;
+	__s64 anon_written;
 };
 
 #endif /* OOMTRACE_OOMTRACE_H */
