@@ -148,11 +148,11 @@ static __always_inline struct address_space *folio__file_mapping(struct folio *f
 	unsigned long raw = 0;
 
 	bpf_probe_read_kernel(&raw, sizeof(raw), &folio->mapping);
-	if (raw & 3)
+	if (raw & 3) {
 		*tagged = raw;
-	if (!raw || (raw & 3))
 		return NULL;
-	return folio->mapping;
+	}
+	return raw ? folio->mapping : NULL;
 }
 
 #endif /* OOMTRACE_FILES_BPF_H */
