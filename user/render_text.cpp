@@ -147,10 +147,9 @@ std::string render_text(const Report& report) {
 
   out << fmt::format(
       "\nTracing since {} on {} ({} tier, cgroup v{}): {} events lost, {} file and {} process "
-      "entries evicted",
+      "entries evicted\n",
       report.tracing.since, report.kernel, report.tier, report.cgroup_version,
       report.tracing.lost_events, report.tracing.file_evictions, report.tracing.charge_evictions);
-  out << "\n";
   return out.str();
 }
 
