@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""The overhead benchmark: one workload run three ways, interleaved (A B C A B C ...):
-with no tracer, under `oomtrace watch`, and under bench/pagecache.bt (bpftrace). It prints a
-table and JSON. Numbers, not pass/fail: nothing here decides a test by time.
+"""The overhead benchmark: one workload run four ways, interleaved (A B C D, B C D A, ...):
+with no tracer, under `oomtrace watch`, under bench/pagecache.bt (bpftrace), and with an empty
+program on each of oomtrace's tracepoints (bench/hooks: the floor, what the hook hits alone
+cost). It prints a table and JSON. Numbers, not pass/fail: nothing here decides a test by time.
 
-  bench/run.py [--rounds N] [--smoke] [--json OUT] [--build DIR]
+  bench/run.py [--rounds N] [--workloads read,write,shm,anon] [--smoke] [--json OUT] [--build DIR]
 """
 import argparse
 import json
@@ -17,7 +18,6 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -69,9 +69,15 @@ def set_bpf_stats(value):
 
 
 def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """CPU time of all the process's threads, in ns from schedstat (/proc/PID/stat counts ticks)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
 
 
 def rss_bytes(pid):
@@ -107,6 +113,13 @@ def prog_stats(pid):
             for p in bpftool("prog", "show") if p["id"] in ids}
 
 
+def attached_tracepoints(pid):
+    """The tracepoints a process's programs are attached to."""
+    ids = owned_ids(pid, "prog_id")
+    return sorted({link["tp_name"] for link in bpftool("link", "show")
+                   if link.get("prog_id") in ids and "tp_name" in link})
+
+
 def map_memory(pid):
     ids = owned_ids(pid, "map_id")
     return sum(m.get("bytes_memlock", 0) for m in bpftool("map", "show") if m["id"] in ids)
@@ -121,6 +134,11 @@ def oomtrace_lost_events(log):
 def bpftrace_lost_events(log):
     match = re.search(r"Lost (\d+) events", log)
     return int(match.group(1)) if match else 0
+
+
+def no_lost_events(log):
+    """bench/hooks sends nothing to user space."""
+    return 0
 
 
 class Tracer:
@@ -211,10 +229,11 @@ def main():
         sys.exit(1 if os.environ.get("CI") == "true" else 77)
     build = os.path.abspath(args.build)
     oomtrace, driver = os.path.join(build, "oomtrace"), os.path.join(build, "bench", "driver")
+    hooks = os.path.join(build, "bench", "hooks")
     workload_bin = os.path.join(build, "tests", "workload")
     rounds = 1 if args.smoke else args.rounds
     sizes = {"read": (4, 4), "write": (4, 4), "shm": (4, 4), "anon": (4, 4)} if args.smoke else \
-            {"read": (16, 16), "write": (16, 8), "shm": (64, 8), "anon": (64, 8)}
+            {"read": (16, 16), "write": (16, 8), "shm": (128, 8), "anon": (128, 8)}
     wanted = args.workloads.split(",")
     if not set(wanted) <= set(sizes):
         sys.exit(f"bench: unknown workload in --workloads {args.workloads}: use read, write, shm or anon")
@@ -231,15 +250,26 @@ def main():
     }
     if shutil.which("bpftrace") is None:
         del configs["bpftrace"]
-    samples = {c: {w: [] for w in sizes} for c in configs}
-    costs = {c: [] for c in configs}
-    programs = {c: {} for c in configs}
     try:
+        # The floor hooks what oomtrace hooks on this kernel, asked of a running `oomtrace watch`.
+        probe = Tracer("oomtrace", *configs["oomtrace"][:2], scratch)
+        tracepoints = attached_tracepoints(probe.proc.pid)
+        probe.finish(oomtrace_lost_events)
+        if not tracepoints:
+            sys.exit("bench: `bpftool link show` lists no tracepoint for oomtrace watch: is bpftool 7 or later installed?")
+        configs["hooks"] = ([hooks, *tracepoints], "hooks: attached", no_lost_events)
+        samples = {c: {w: [] for w in sizes} for c in configs}
+        costs = {c: [] for c in configs}
+        programs = {c: {} for c in configs}
         # Throughput with bpf_stats off: it adds two clock reads to every program run, which
         # would charge a tracer with more hooks more than its own cost.
         set_bpf_stats("0")
         for round_index in range(rounds):
-            for config, spec in configs.items():
+            # Each round starts one configuration later, so that none of them always runs
+            # first (after the driver's files were made, or right after a tracer stopped).
+            order = list(configs.items())
+            order = order[round_index % len(order):] + order[:round_index % len(order)]
+            for config, spec in order:
                 tracer = Tracer(config, spec[0], spec[1], scratch) if spec else None
                 for workload, (files, mib) in sizes.items():
                     samples[config][workload].append(run_workload(cgroup, driver, workload, scratch, files, mib))
@@ -304,11 +334,11 @@ def main():
                   f"{r['mb_s']['max']:>9.1f} {r['ops_s']['median']:>10.0f} {r['ratio_to_none']:>7.1%} "
                   f"{r['paired_ratio_to_none']:>7.1%}")
     print("(vs none: ratio of the medians; paired: median over rounds of the ratio within the round)")
-    print(f"\n{'tracer':<9} {'cpu s/round':>11} {'rss':>10} {'maps':>10} {'lost':>6}  mean ns per BPF run (runs), "
+    print(f"\n{'tracer':<9} {'cpu ms/round':>12} {'rss':>10} {'maps':>10} {'lost':>6}  mean ns per BPF run (runs), "
           "in a pass of its own with bpf_stats on")
     for config, t in results["tracers"].items():
         progs = ", ".join(f"{n} {p['mean_ns']:.0f} ({p['runs']})" for n, p in t["programs"].items() if p["runs"])
-        print(f"{config:<9} {t['tracer_cpu_s']:>11.3f} {t['rss_bytes'] / 2**20:>8.1f}Mi {t['map_bytes'] / 2**20:>8.1f}Mi "
+        print(f"{config:<9} {t['tracer_cpu_s'] * 1e3:>12.2f} {t['rss_bytes'] / 2**20:>8.1f}Mi {t['map_bytes'] / 2**20:>8.1f}Mi "
               f"{t['lost_events']:>6}  {progs}")
     if latencies:
         print(f"\ntime to report (kill to rename): median {statistics.median(latencies)} ms, max {max(latencies)} ms "
