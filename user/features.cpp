@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <spdlog/spdlog.h>
 
 #include "bpf_handles.hpp"
@@ -242,6 +243,13 @@ TierChoice choose_tier(Features& features) {
   }
   auto shape = features.mark_victim_shape();
   std::vector<std::string> probe_read_twins;
+  // Each missing optional hook by program, with its note: a stand-in below rewrites the note.
+  struct MissingHook {
+    std::size_t note;
+    const HookSpec* hook;
+    std::string why;
+  };
+  std::map<std::string, MissingHook> missing;
   for (const HookSpec& hook : tracer_hooks()) {
     auto check = features.probe_hook(hook);
     if (!check.ok) {
@@ -249,6 +257,7 @@ TierChoice choose_tier(Features& features) {
         choice.blocker = fmt::format("{}: {}", hook.tracepoint, check.detail);
         return choice;
       }
+      missing[hook.program] = {choice.notes.size(), &hook, check.detail};
       choice.notes.push_back(fmt::format("no {} ({}): {}", hook.purpose, hook.tracepoint,
                                          check.detail));
       continue;
@@ -275,17 +284,16 @@ TierChoice choose_tier(Features& features) {
   choice.tier = Tier::tracepoint;
 
   // Where a tracepoint program is missing, a function hook takes its place: fentry first.
-  std::set<std::string> replaced;
   for (Attach attach : {Attach::fentry, Attach::kprobe}) {
     for (const FunctionHookSpec& hook : function_hooks()) {
-      if (std::ranges::find(choice.programs, std::string(hook.replaces)) != choice.programs.end() ||
-          replaced.contains(hook.replaces) || !features.probe_function_hook(hook, attach).ok)
-        continue;
-      replaced.insert(hook.replaces);
+      auto note = missing.find(hook.replaces);
+      if (note == missing.end() || !features.probe_function_hook(hook, attach).ok) continue;
       choice.programs.push_back(attach == Attach::fentry ? hook.fentry_program : hook.kprobe_program);
       if (choice.tier == Tier::tracepoint) choice.tier = attach == Attach::fentry ? Tier::fentry : Tier::kprobe;
-      choice.notes.push_back(fmt::format("{} stands in for {} through {}", hook.function, hook.replaces,
-                                         attach_name(attach)));
+      const MissingHook& gap = note->second;
+      choice.notes[gap.note] = fmt::format("{} through {} ({}) in place of {}: {}", gap.hook->purpose,
+                                           hook.function, attach_name(attach), gap.hook->tracepoint, gap.why);
+      missing.erase(note);
     }
   }
   return choice;

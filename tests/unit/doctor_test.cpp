@@ -102,6 +102,12 @@ TEST(ChooseTier, WithoutTheMemcgTracepointFentryStandsIn) {
   EXPECT_EQ(choice.tier, Tier::fentry);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_fentry"), 1);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_kprobe"), 0);  // one per tracepoint
+  // One note, that says what stands in, not also that kernel memory is missing.
+  ASSERT_EQ(choice.notes.size(), 1u);
+  EXPECT_NE(choice.notes[0].find("kernel memory per process through __mod_memcg_state (fentry) in place of "
+                                 "mod_memcg_state"),
+            std::string::npos)
+      << choice.notes[0];
 }
 
 TEST(ChooseTier, KprobeIsTheFallback) {
@@ -112,6 +118,8 @@ TEST(ChooseTier, KprobeIsTheFallback) {
   ASSERT_TRUE(choice.can_trace);
   EXPECT_EQ(choice.tier, Tier::kprobe);
   EXPECT_EQ(std::ranges::count(choice.programs, "handle_memcg_state_kprobe"), 1);
+  ASSERT_EQ(choice.notes.size(), 1u);
+  EXPECT_NE(choice.notes[0].find("through __mod_memcg_state (kprobe)"), std::string::npos) << choice.notes[0];
 }
 
 TEST(ChooseTier, AMissingFunctionLeavesTheTracepointTier) {
