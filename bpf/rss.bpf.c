@@ -23,11 +23,19 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tp_btf/rss_stat")
 int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 {
+	struct oomtrace_hot *hot = hot__slot(OOMTRACE_HOT_RSS_STAT);
 	struct cgroup_subsys_state *css;
 	struct task_struct *owner;
+	__s64 pages;
 
 	/* MM_* is an anonymous enum, unchanged since 4.5: no CO-RE relocation exists. */
-	if (member != MM_ANONPAGES)
+	if (member != MM_ANONPAGES || !hot)
+		return 0;
+	pages = mm__counter(mm, MM_ANONPAGES);
+	/* A run of faults repeats one mm: until its count has moved a step from what this CPU
+	 * wrote, there is nothing to write, and its owner and memcg are not needed. An owner or
+	 * memcg that changed within the run is seen at the next step. */
+	if ((__u64)mm == hot->anon_mm && charges__anon_unmoved(pages, hot->anon_written))
 		return 0;
 	owner = mm->owner;
 	if (!owner) {
@@ -38,7 +46,7 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 	css = task__memory_css(owner);
 	if (!css)
 		return 0;
-	charges__set_anon(OOMTRACE_HOT_RSS_STAT, container_of(css, struct mem_cgroup, css),
-			  css->serial_nr, owner->tgid, mm__counter(mm, MM_ANONPAGES));
+	charges__set_anon(hot, container_of(css, struct mem_cgroup, css), css->serial_nr, owner->tgid,
+			  pages, (__u64)mm);
 	return 0;
 }

@@ -92,27 +92,36 @@ static __always_inline void charges__add(__u32 hot_index, struct mem_cgroup *mem
  * events per thread before). */
 #define ANON_WRITE_STEP 32
 
-/* Sets the anon slot of (memcg, tgid) to `pages`, a count the kernel keeps whole (mm counters):
- * the last writer wins, and nothing is pending. A fault moves it by one page, so this CPU writes
- * only when it has moved a step from what it wrote last for the key, or reached zero (exit). */
-static __always_inline void charges__set_anon(__u32 hot_index, struct mem_cgroup *memcg,
-					      __u64 serial, __u32 tgid, __s64 pages)
+/* An anon count that moved less than a step from what was written needs no write. Zero (the
+ * exit) is always written. */
+static __always_inline bool charges__anon_unmoved(__s64 pages, __s64 written)
+{
+	return pages && pages - written < ANON_WRITE_STEP && written - pages < ANON_WRITE_STEP;
+}
+
+/* Sets the anon slot of (memcg, tgid) to `pages`, the count of `mm`, which the kernel keeps
+ * whole (mm counters): the last writer wins, and nothing is pending. A fault moves it by one
+ * page, so this CPU writes only when it has moved a step from what it wrote last for the key,
+ * or reached zero (exit). The slot remembers the mm, so that the caller can tell the next event
+ * of a run needs nothing before it looks up the owner. */
+static __always_inline void charges__set_anon(struct oomtrace_hot *hot, struct mem_cgroup *memcg,
+					      __u64 serial, __u32 tgid, __s64 pages, __u64 mm)
 {
 	struct oomtrace_charge_key key = { .tgid = tgid };
-	struct oomtrace_hot *hot = hot__slot(hot_index);
 	struct oomtrace_charge_value *value;
 
-	if (!hot || !memcg__lookup(hot, memcg, serial, &key.memcg_id))
+	if (!memcg__lookup(hot, memcg, serial, &key.memcg_id))
 		return;
-	if (hot->charge_key.memcg_id == key.memcg_id && hot->charge_key.tgid == key.tgid && pages &&
-	    pages - hot->anon_written < ANON_WRITE_STEP && hot->anon_written - pages < ANON_WRITE_STEP)
-		return;
-	value = pages ? charges__entry(&key, tgid == current__tgid_or_kernel())
-		      : bpf_map_lookup_elem(&charges, &key);
-	if (value)
-		value->pages[OOMTRACE_SLOT_ANON] = pages;
-	hot->charge_key = key;
-	hot->anon_written = pages;
+	if (hot->charge_key.memcg_id != key.memcg_id || hot->charge_key.tgid != key.tgid ||
+	    !charges__anon_unmoved(pages, hot->anon_written)) {
+		value = pages ? charges__entry(&key, tgid == current__tgid_or_kernel())
+			      : bpf_map_lookup_elem(&charges, &key);
+		if (value)
+			value->pages[OOMTRACE_SLOT_ANON] = pages;
+		hot->charge_key = key;
+		hot->anon_written = pages;
+	}
+	hot->anon_mm = mm;
 }
 
 #endif /* OOMTRACE_CHARGES_BPF_H */

@@ -187,9 +187,12 @@ struct oomtrace_hot {
 	__u32 shmem_dev;
 	__u32 pad;
 	__s64 shmem_pages;
-	/* LRU insertion: the last anon folio's ->mapping (its anon_vma, tagged); rss_stat: the anon
-	 * count it last wrote for charge_key. */
-	__u64 anon_mapping;
+	/* LRU insertion: the last anon folio's ->mapping (its anon_vma, tagged). rss_stat: the mm
+	 * it saw last for charge_key, and the anon count it last wrote for that key. */
+	union {
+		__u64 anon_mapping;
+		__u64 anon_mm;
+	};
 	__s64 anon_written;
 };
 
