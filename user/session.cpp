@@ -224,7 +224,8 @@ Result<void> Session::write_report(const PendingOom* oom) {
   // memory.stat and the charges it is moved back by, read back to back: the victims' exit
   // may still be freeing pages, and anything freed between the two reads would count twice.
   auto stat = cgroups_.stat(*dir);
-  std::vector<ChargeRecord> charges = tracer_->charges();
+  // One snapshot of the maps serves the attribution, the stat at the kill and the counters.
+  MapSnapshot maps = tracer_->snapshot();
   const Tracked* tracked = nullptr;
   if (id)
     if (auto it = tracked_.find(*id); it != tracked_.end()) tracked = &it->second;
@@ -237,8 +238,6 @@ Result<void> Session::write_report(const PendingOom* oom) {
     report.cgroup.stat = tracked->timeline.latest()->stat;
   }
   if (limit) report.cgroup.ref.limit_bytes = *limit;
-  // One snapshot of each map serves the attribution, the stat at the kill and the counters.
-  std::vector<FileRecord> files = tracer_->files();
   if (auto kills = cgroups_.oom_kills(*dir)) report.cgroup.oom_kills = *kills;
   const auto page_size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   if (report.oom && report.oom->memcg.id == report.cgroup.ref.id && report.oom->memcg.usage_bytes)
@@ -250,14 +249,14 @@ Result<void> Session::write_report(const PendingOom* oom) {
       oom->victims.front().oom_memcg_id == report.cgroup.ref.id) {
     at_kill.emplace();
     std::memcpy(at_kill->pages, oom->victims.front().domain_pages, sizeof(at_kill->pages));
-    at_read = sum_charges(charges, report.cgroup.ref.id).value_or(*at_kill);
+    at_read = sum_charges(maps.charges, report.cgroup.ref.id).value_or(*at_kill);
   }
 
   // Attribution over the cgroup and everything below it.
   AttributionInput input;
-  const auto counters = tracer_->counters(files.size(), charges.size());
-  input.files = std::move(files);
-  input.charges = std::move(charges);
+  const auto counters = tracer_->counters(maps);
+  input.files = std::move(maps.files);
+  input.charges = std::move(maps.charges);
   input.page_size = page_size;
   if (id) input.memcg_ids.insert(*id);
   for (const auto& [tracked_id, t] : tracked_) {

@@ -185,18 +185,17 @@ std::vector<oomtrace_hot> Tracer::hot_slots() const {
   return all;
 }
 
-std::vector<FileRecord> Tracer::files() const {
-  auto records = dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(
-      bpf_map__fd(state_->skel->maps.files));
-  add_pending(records, hot_slots());
-  return records;
-}
-
-std::vector<ChargeRecord> Tracer::charges() const {
-  auto records = dump_map<oomtrace_charge_key, oomtrace_charge_value, ChargeRecord>(
+MapSnapshot Tracer::snapshot() const {
+  MapSnapshot maps;
+  maps.charges = dump_map<oomtrace_charge_key, oomtrace_charge_value, ChargeRecord>(
       bpf_map__fd(state_->skel->maps.charges));
-  add_pending(records, hot_slots());
-  return records;
+  maps.files = dump_map<oomtrace_file_key, oomtrace_file_value, FileRecord>(bpf_map__fd(state_->skel->maps.files));
+  maps.charge_entries = maps.charges.size();
+  maps.file_entries = maps.files.size();
+  const std::vector<oomtrace_hot> slots = hot_slots();
+  add_pending(maps.charges, slots);
+  add_pending(maps.files, slots);
+  return maps;
 }
 
 std::map<std::uint32_t, std::string> Tracer::task_comms() const {
@@ -210,9 +209,7 @@ std::map<std::uint32_t, std::string> Tracer::task_comms() const {
   return comms;
 }
 
-TracerCounters Tracer::counters() const { return counters(files().size(), charges().size()); }
-
-TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_entries) const {
+TracerCounters Tracer::counters(const MapSnapshot& maps) const {
   const int fd = bpf_map__fd(state_->skel->maps.counters);
   const auto sum = [fd](__u32 index) {
     std::uint64_t total = 0;
@@ -225,8 +222,8 @@ TracerCounters Tracer::counters(std::size_t file_entries, std::size_t charge_ent
   counters.file_insert_fails = sum(OOMTRACE_COUNTER_FILE_INSERT_FAILS);
   counters.charge_inserts = sum(OOMTRACE_COUNTER_CHARGE_INSERTS);
   counters.charge_insert_fails = sum(OOMTRACE_COUNTER_CHARGE_INSERT_FAILS);
-  counters.file_entries = file_entries;
-  counters.charge_entries = charge_entries;
+  counters.file_entries = maps.file_entries;
+  counters.charge_entries = maps.charge_entries;
   return counters;
 }
 

@@ -47,6 +47,15 @@ struct TracerCounters {
   }
 };
 
+// The shared maps, with what the CPUs still hold pending merged in, read once.
+struct MapSnapshot {
+  std::vector<FileRecord> files;
+  std::vector<ChargeRecord> charges;
+  // Entries in the maps themselves, before the merge: a pending key whose entry the map evicted
+  // comes back as a record, but is not live.
+  std::size_t file_entries = 0, charge_entries = 0;
+};
+
 struct MapMemory {
   std::string name;
   std::uint64_t bytes = 0;  // memlock of the map, from fdinfo
@@ -68,13 +77,13 @@ class Tracer {
   // The maps were read for the kill of `epoch`: removals count as removals again.
   void end_removal_epoch(std::uint32_t epoch);
 
-  // Snapshots of the maps, with what the CPUs still hold pending added.
-  std::vector<FileRecord> files() const;
-  std::vector<ChargeRecord> charges() const;
+  // The charges map, then the files map, then the per-CPU slots: a page in flight between the
+  // map and its slot may be missed, never counted twice (charges__flush).
+  MapSnapshot snapshot() const;
   std::map<std::uint32_t, std::string> task_comms() const;
-  TracerCounters counters() const;
-  // The same, with the live entry counts of snapshots already taken (no second map walk).
-  TracerCounters counters(std::size_t file_entries, std::size_t charge_entries) const;
+  TracerCounters counters() const { return counters(snapshot()); }
+  // The counters, with the live entries of a snapshot already taken (no second map walk).
+  TracerCounters counters(const MapSnapshot& maps) const;
   std::vector<MapMemory> map_memory() const;
   const std::vector<std::string>& attached() const { return attached_; }
 

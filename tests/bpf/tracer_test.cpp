@@ -72,13 +72,16 @@ class TracerTest : public ::testing::Test {
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(tracer_->poll(20));
   }
 
+  std::vector<FileRecord> files() const { return tracer_->snapshot().files; }
+  std::vector<ChargeRecord> charges() const { return tracer_->snapshot().charges; }
+
   // Resident pages of one inode in our cgroup, and the charging tgids seen.
   std::pair<std::int64_t, std::set<std::uint32_t>> pages_of(const std::string& path) {
     struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
     std::int64_t pages = 0;
     std::set<std::uint32_t> chargers;
-    for (const FileRecord& record : tracer_->files()) {
+    for (const FileRecord& record : files()) {
       if (record.key.memcg_id != id_ || record.key.ino != st.st_ino) continue;
       pages += record.value.pages;
       if (record.key.tgid) chargers.insert(record.key.tgid);
@@ -145,7 +148,7 @@ TEST_F(TracerTest, CountsPageCacheOfAWrittenFileAndItsRemoval) {
   ::unlink(path.c_str());  // truncation fires the delete tracepoint for every folio
   drain();
   std::int64_t left = 0;
-  for (const FileRecord& record : tracer_->files()) {
+  for (const FileRecord& record : files()) {
     if (record.key.memcg_id == id_ && record.key.ino == st.st_ino) left += record.value.pages;
   }
   EXPECT_EQ(left, 0) << "pages still counted after unlink";
@@ -161,7 +164,7 @@ TEST_F(TracerTest, CountsShmemByObject) {
   const double lag = 31.0 * std::thread::hardware_concurrency();
   EXPECT_NEAR(pages_of(written).first, (6 << 20) / kPage, lag);
   EXPECT_NEAR(pages_of(mapped).first, (4 << 20) / kPage, lag);
-  for (const FileRecord& record : tracer_->files()) {
+  for (const FileRecord& record : files()) {
     if (record.key.memcg_id == id_ && record.key.tgid) {
       EXPECT_EQ(record.value.kind, OOMTRACE_OBJECT_SHMEM);
     }
@@ -210,8 +213,31 @@ TEST_F(TracerTest, IgnoresCgroupsOutsideTheFilter) {
   ASSERT_EQ(run_in_cgroup(sibling->dir(), {built("tests/workload"), "write:" + path + ":4"}), 0);
   drain();
   auto sibling_id = CgroupFs::id(sibling->dir());
-  for (const FileRecord& record : tracer_->files()) EXPECT_NE(record.key.memcg_id, *sibling_id);
+  for (const FileRecord& record : files()) EXPECT_NE(record.key.memcg_id, *sibling_id);
   ::unlink(path.c_str());
+}
+
+TEST_F(TracerTest, CountsTheFileEntriesAFullMapEvicts) {
+  OOMTRACE_REQUIRE(uses("handle_filemap_add"), "no filemap tracepoints on this kernel");
+  constexpr std::uint32_t kEntries = 16, kFiles = 64;
+  tracer_.reset();
+  auto tracer = Tracer::start(choice_, TracerOptions{.cgroup_roots = {id_}, .max_files = kEntries}, sink_);
+  ASSERT_TRUE(tracer) << tracer.error().message;
+  tracer_ = std::move(*tracer);
+  const std::string dir = temp_dir_path("oomtrace-bpf-evict." + std::to_string(::getpid()));
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  std::vector<std::string> steps;
+  for (std::uint32_t i = 0; i < kFiles; ++i) steps.push_back("write:" + dir + "/f" + std::to_string(i) + ":1");
+  ASSERT_EQ(run(steps), 0);
+  drain();
+  const MapSnapshot maps = tracer_->snapshot();
+  const TracerCounters counters = tracer_->counters(maps);
+  for (std::uint32_t i = 0; i < kFiles; ++i) ::unlink((dir + "/f" + std::to_string(i)).c_str());
+  ::rmdir(dir.c_str());
+  // One entry per file; the map keeps at most kEntries, and the rest count as evicted.
+  EXPECT_GE(counters.file_inserts, kFiles);
+  EXPECT_LE(maps.file_entries, kEntries);
+  EXPECT_GE(counters.file_evictions(), kFiles - kEntries);
 }
 
 TEST_F(TracerTest, ChargesAnonPerProcess) {
@@ -220,25 +246,25 @@ TEST_F(TracerTest, ChargesAnonPerProcess) {
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   drain();
   const oomtrace_charge_key key{id_, static_cast<std::uint32_t>(pid), 0};
-  auto charges = tracer_->charges();
-  auto it = std::ranges::find_if(charges, [&](const ChargeRecord& r) {
+  auto records = charges();
+  auto it = std::ranges::find_if(records, [&](const ChargeRecord& r) {
     return r.key.memcg_id == key.memcg_id && r.key.tgid == key.tgid;
   });
-  ASSERT_NE(it, charges.end()) << "no charges for the workload";
+  ASSERT_NE(it, records.end()) << "no charges for the workload";
   // 24 MiB touched, plus what the loader mapped privately. The mm counter lags by what is
   // still cached per thread (64 events, up to 6.1) or per CPU (a percpu_counter batch, 6.2+).
   const std::int64_t slack = 64 * std::max<std::int64_t>(std::thread::hardware_concurrency(), 1);
   EXPECT_GE(it->value.pages[OOMTRACE_SLOT_ANON], (24 << 20) / static_cast<std::int64_t>(kPage) - slack);
   EXPECT_LE(it->value.pages[OOMTRACE_SLOT_ANON], (28 << 20) / static_cast<std::int64_t>(kPage));
   EXPECT_EQ(tracer_->task_comms().at(pid), "workload");  // renamed at exec
-  auto totals = sum_charges(tracer_->charges(), id_);
+  auto totals = sum_charges(charges(), id_);
   ASSERT_TRUE(totals);
   EXPECT_GE(totals->pages[OOMTRACE_SLOT_ANON], it->value.pages[OOMTRACE_SLOT_ANON]);
 
   EXPECT_EQ(wait_program(pid), 0);
   drain();
   // Its exit unmapped the anon: back to about zero (the mm counter's per-CPU slack).
-  for (const ChargeRecord& record : tracer_->charges()) {
+  for (const ChargeRecord& record : charges()) {
     if (record.key.memcg_id == id_ && record.key.tgid == key.tgid) {
       EXPECT_LT(record.value.pages[OOMTRACE_SLOT_ANON], 64);
     }

@@ -1,6 +1,8 @@
 // `oomtrace run` end to end: real OOM kills in a transient cgroup below our own.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "cgroup.hpp"
 #include "features.hpp"
 #include "e2e.hpp"
@@ -102,6 +104,24 @@ TEST(Run, ReportOnExitWritesAnExitReport) {
   EXPECT_EQ(all[0]["reason"], "exit");
   EXPECT_FALSE(all[0].contains("oom"));
   EXPECT_EQ(files_in(scratch / "r").size(), 2u);  // json and html
+}
+
+TEST(Run, ReportsTheFileEntriesItHadToEvict) {
+  OOMTRACE_REQUIRE_ROOT();
+  Scratch scratch;
+  std::vector<std::string> args{"run", "--report-on-exit", "--format", "json", "--max-files", "16",
+                                "--report-dir", scratch / "r", "--", workload()};
+  for (int i = 0; i < 64; ++i) args.push_back("write:" + scratch / ("f" + std::to_string(i)) + ":1");
+  auto outcome = oomtrace(args);
+  EXPECT_EQ(outcome.status, 0) << outcome.err;
+  auto all = reports_in(scratch / "r");
+  ASSERT_EQ(all.size(), 1u) << outcome.err;
+  expect_contract(all[0]);
+  // 64 files through a map of 16 entries: at least 48 evicted, said in the report with the fix.
+  EXPECT_GE(all[0]["tracing"]["file_evictions"].get<std::uint64_t>(), 48u) << all[0]["tracing"];
+  EXPECT_TRUE(std::ranges::any_of(all[0]["diagnosis"], [](const json& line) {
+    return line.get<std::string>().find("raise --max-files") != std::string::npos;
+  })) << all[0]["diagnosis"];
 }
 
 TEST(Run, BadReportDirFailsBeforeAnythingStarts) {
