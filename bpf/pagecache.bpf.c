@@ -76,11 +76,8 @@ static __always_inline void shmem__flush_removals(struct oomtrace_hot *hot)
  * meanwhile sees the size high and books the difference as a removal, which the next growth
  * gives back (the file's total stays right, the split between chargers moves by that much).
  * A file never seen growing has no size to lower: the first-sight rule covers it. */
-static __always_inline void shmem__remove(struct oomtrace_hot *hot, struct inode *inode, __s64 pages)
+static __always_inline void shmem__remove(struct oomtrace_hot *hot, __u64 ino, __u32 dev, __s64 pages)
 {
-	__u64 ino = inode->i_ino;
-	__u32 dev = inode->i_sb->s_dev;
-
 	if (hot->shmem_ino != ino || hot->shmem_dev != dev) {
 		shmem__flush_removals(hot);
 		hot->shmem_ino = ino;
@@ -94,19 +91,25 @@ static __always_inline int filemap__account(__u32 hot_index, struct folio *folio
 {
 	struct mem_cgroup *memcg = memcg__from_data(folio->memcg_data);
 	struct oomtrace_hot *hot = hot__slot(hot_index);
+	struct oomtrace_file_key key = {};
 	struct address_space *mapping;
+	struct super_block *sb;
 	unsigned long flags;
 	struct inode *inode;
 	__s64 pages;
 	__u32 kind;
-	__u64 id;
 
-	if (!hot || !memcg || !memcg__lookup(hot, memcg, memcg__folio_serial(memcg, by_cast), &id))
+	if (!hot || !memcg || !memcg__lookup(hot, memcg, memcg__folio_serial(memcg, by_cast), &key.memcg_id))
 		return 0;
 	mapping = folio->mapping;
 	inode = mapping ? mapping->host : NULL;
-	if (!inode || inode->i_sb->s_magic == HUGETLBFS_MAGIC)
+	if (!inode)
 		return 0;
+	sb = inode->i_sb;
+	if (sb->s_magic == HUGETLBFS_MAGIC)
+		return 0;
+	key.ino = inode->i_ino;
+	key.dev = sb->s_dev;
 
 	flags = folio__flags(folio);
 	pages = folio__nr_pages(folio, flags);
@@ -114,12 +117,14 @@ static __always_inline int filemap__account(__u32 hot_index, struct folio *folio
 		       ? OOMTRACE_OBJECT_SHMEM
 		       : OOMTRACE_OBJECT_FILE;
 	if (!removal) {
-		files__add(hot, inode, id, current__tgid_or_kernel(), pages, kind);
+		key.tgid = current__tgid_or_kernel();
+		files__add(hot, inode, &key, pages, kind);
 		return 0;
 	}
 	if (kind == OOMTRACE_OBJECT_SHMEM)
-		shmem__remove(hot, inode, pages);
-	files__add(hot, inode, id, files__removal_owner(), -pages, kind);
+		shmem__remove(hot, key.ino, key.dev, pages);
+	key.tgid = files__removal_owner();
+	files__add(hot, inode, &key, -pages, kind);
 	return 0;
 }
 
@@ -152,6 +157,7 @@ static __always_inline int shmem__account_insertion(struct folio *folio, bool by
 {
 	unsigned long flags = folio__flags(folio);
 	struct address_space *mapping;
+	struct oomtrace_file_key file_key = {};
 	struct shmem_size_key key = {};
 	struct mem_cgroup *memcg;
 	struct oomtrace_hot *hot, *removals;
@@ -197,10 +203,13 @@ static __always_inline int shmem__account_insertion(struct folio *folio, bool by
 	if (removals && removals->shmem_ino == key.ino && removals->shmem_dev == key.dev)
 		shmem__flush_removals(removals);
 	growth = shmem__growth(&key, resident, folio__nr_pages(folio, flags));
-	if (growth > 0)
-		files__add(hot, inode, id, current__tgid_or_kernel(), growth, OOMTRACE_OBJECT_SHMEM);
-	else if (growth < 0)
-		files__add(hot, inode, id, files__removal_owner(), growth, OOMTRACE_OBJECT_SHMEM);
+	if (!growth)
+		return 0;
+	file_key.memcg_id = id;
+	file_key.ino = key.ino;
+	file_key.dev = key.dev;
+	file_key.tgid = growth > 0 ? current__tgid_or_kernel() : files__removal_owner();
+	files__add(hot, inode, &file_key, growth, OOMTRACE_OBJECT_SHMEM);
 	return 0;
 }
 

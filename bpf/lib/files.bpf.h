@@ -112,31 +112,24 @@ static __always_inline void files__flush(struct oomtrace_hot *hot)
 	files__add_to_entry(&hot->file_key, pages, hot->file_pages.kind);
 }
 
-/* Adds `pages` to the inode's entry for (memcg, tgid), write-combined in the program's per-CPU
- * slot: a page cache fill, a truncate or a reclaim pass mostly repeats one file, so it pays
- * one map update per run of the key. A new entry with a charger names its file. The inode
- * comes from a tp_btf argument's fields: plain loads, no helper calls. */
+/* Adds `pages` to the entry of `key` (the inode's, for a memcg and tgid), write-combined in the
+ * program's per-CPU slot: a page cache fill, a truncate or a reclaim pass mostly repeats one
+ * file, so it pays one map update per run of the key. A new entry with a charger names its file
+ * from `inode`, a tp_btf argument's field: plain loads, no helper calls. */
 static __always_inline void files__add(struct oomtrace_hot *hot, struct inode *inode,
-				       __u64 memcg_id, __u32 tgid, __s64 pages, __u32 kind)
+				       struct oomtrace_file_key *key, __s64 pages, __u32 kind)
 {
-	struct oomtrace_file_key key = {
-		.memcg_id = memcg_id,
-		.ino = inode->i_ino,
-		.dev = inode->i_sb->s_dev,
-		.tgid = tgid,
-	};
-
-	if (hot->file_key.memcg_id == key.memcg_id && hot->file_key.ino == key.ino &&
-	    hot->file_key.dev == key.dev && hot->file_key.tgid == key.tgid) {
+	if (hot->file_key.memcg_id == key->memcg_id && hot->file_key.ino == key->ino &&
+	    hot->file_key.dev == key->dev && hot->file_key.tgid == key->tgid) {
 		hot->file_pages.pages += pages;
 		return;
 	}
 	files__flush(hot);
-	if (files__add_to_entry(&key, pages, kind) && pages > 0 && tgid) {
-		task__remember(tgid);
-		files__emit_name(inode, key.dev, key.ino);
+	if (files__add_to_entry(key, pages, kind) && pages > 0 && key->tgid) {
+		task__remember(key->tgid);
+		files__emit_name(inode, key->dev, key->ino);
 	}
-	hot->file_key = key;
+	hot->file_key = *key;
 	hot->file_pages.kind = kind;
 }
 
