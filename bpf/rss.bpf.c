@@ -23,13 +23,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tp_btf/rss_stat")
 int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 {
-	struct oomtrace_hot *hot = hot__slot(OOMTRACE_HOT_RSS_STAT);
 	struct cgroup_subsys_state *css;
+	struct oomtrace_hot *hot;
 	struct task_struct *owner;
 	__s64 pages;
 
 	/* MM_* is an anonymous enum, unchanged since 4.5: no CO-RE relocation exists. */
-	if (member != MM_ANONPAGES || !hot)
+	if (member != MM_ANONPAGES)
+		return 0;
+	hot = hot__slot(OOMTRACE_HOT_RSS_STAT);
+	if (!hot)
 		return 0;
 	pages = mm__counter(mm, MM_ANONPAGES);
 	/* A run of faults repeats one mm: until its count has moved a step from what this CPU
