@@ -49,7 +49,7 @@ void touch_anon(std::size_t mib, std::size_t& ops) {
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: driver read|write|shm DIR FILES MIB\n");
+    std::fprintf(stderr, "usage: driver read|write|shm|anon DIR FILES MIB\n");
     return 2;
   }
   const std::string mode = argv[1], dir = argv[2];

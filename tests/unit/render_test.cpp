@@ -91,7 +91,6 @@ TEST(RenderText, ExitReportHasNoOomSection) {
   EXPECT_EQ(text.find("Killed:"), std::string::npos);
 }
 
-
 TEST(RenderHtml, EscapesAndWraps) {
   Report r = sample_report();
   r.files[0].name = "/tmp/<b>&";
